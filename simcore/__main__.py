@@ -1,0 +1,3 @@
+from simcore.cli.main import main
+
+main()
