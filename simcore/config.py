@@ -257,6 +257,219 @@ class SegmentsConfig(StrictModel):
     other_label: str = "other"
 
 
+# --------------------------------------------------------------------------- retention
+
+FAMILIES = (
+    "auto", "kaplan_meier", "exponential", "weibull", "lognormal", "loglogistic",
+    "generalized_gamma", "piecewise_exponential", "sbg",
+)
+ParametricFamily = Literal[
+    "exponential", "weibull", "lognormal", "loglogistic", "generalized_gamma", "piecewise_exponential", "sbg"
+]
+
+
+class RetentionOverride(StrictModel):
+    family: Literal[FAMILIES] | None = None  # type: ignore[valid-type]
+
+
+class RetentionConfig(StrictModel):
+    """How retention curves are fitted per segment."""
+
+    family: Literal[FAMILIES] = Field("auto", description="A survival family, or auto to rank by the criterion.")  # type: ignore[valid-type]
+    criterion: Literal["aic", "bic"] = "aic"
+    breakpoints_months: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: [3.0, 12.0, 24.0],
+        description="Breakpoints of the piecewise-exponential family, in months.",
+    )
+    km_tail: ParametricFamily | None = Field(
+        None, description="Kaplan-Meier cannot project past the last observed tenure; this family tails it."
+    )
+    uncertainty: Literal["asymptotic", "bootstrap"] = "asymptotic"
+    segments: dict[str, RetentionOverride] = Field(default_factory=dict, description="Per-segment family overrides.")
+
+
+# --------------------------------------------------------------------------- economics
+
+
+class EconomicsValues(StrictModel):
+    """Unit economics of a segment. Money is in one currency: per month for recurring
+    items, per customer for one-off items. Any field left out inherits from
+    ``economics.default``."""
+
+    gross_margin: Fraction | None = Field(None, ge=0, le=1, description="Share of revenue kept after cost of revenue.")
+    support_cost_per_month: float | None = Field(None, ge=0, description="Support cost per active account per month.")
+    other_cost_to_serve_per_month: float | None = Field(None, ge=0, description="Other cost to serve per active account per month.")
+    infrastructure_cost_share: Fraction | None = Field(None, ge=0, le=1, description="Infrastructure cost as a share of revenue.")
+    infrastructure_cost_per_month: float | None = Field(None, ge=0, description="Infrastructure cost per active account per month.")
+    cac: float | None = Field(None, ge=0, description="Acquisition cost per new customer.")
+    onboarding_cost: float | None = Field(None, ge=0, description="One-off onboarding cost per new customer.")
+    mrr: float | None = Field(None, ge=0, description="MRR of a customer whose MRR is unknown (and of new customers when the book has no MRR).")
+    discount_rate_annual: Fraction | None = Field(None, gt=-1, description="Annual discount rate of this segment.")
+
+
+class SpendColumns(StrictModel):
+    month: str = "month"
+    key: str = Field("channel", description="Column of the spend table naming the channel or segment.")
+    spend: str = "spend"
+
+
+class AcquisitionSpend(StrictModel):
+    """CAC from data: acquisition spend per month per channel (or segment) divided by the
+    customers acquired through it in the same months."""
+
+    path: str
+    columns: SpendColumns = SpendColumns()
+    customer_column: str = Field("channel", description="Customer attribute matching the spend table's key column.")
+    months: int = Field(12, ge=1, description="Trailing months before as_of used for the ratio.")
+
+
+class CostColumns(StrictModel):
+    month: str = "month"
+    key: str = Field("segment", description="Column of the cost table naming the segment or attribute value.")
+    cost: str = "cost"
+
+
+class SupportCostTable(StrictModel):
+    """Support cost per account-month from data: total support cost per month per key
+    divided by the active accounts of that key in the same months."""
+
+    path: str
+    columns: CostColumns = CostColumns()
+    customer_column: str = Field("segment", description="Customer attribute (or 'segment') matching the key column.")
+    months: int = Field(12, ge=1, description="Trailing months before as_of used for the ratio.")
+
+
+class EconomicsConfig(StrictModel):
+    default: EconomicsValues = EconomicsValues()
+    segments: dict[str, EconomicsValues] = Field(default_factory=dict)
+    cac_from_spend: AcquisitionSpend | None = None
+    support_cost_from: SupportCostTable | None = None
+
+
+# --------------------------------------------------------------------------- scenarios
+
+AppliesTo = Literal["all", "new", "existing"]
+
+#: Name of the run without levers, against which every scenario is compared.
+BASELINE = "baseline"
+
+
+class Window(StrictModel):
+    """A calendar window of projection months, both ends included (month 0 is the first
+    month after ``as_of``)."""
+
+    months: tuple[Annotated[int, Field(ge=0)], Annotated[int, Field(ge=0)]]
+    factor: float = Field(..., ge=0)
+    segments: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Window":
+        if self.months[1] < self.months[0]:
+            raise ValueError(f"months [{self.months[0]}, {self.months[1]}] end before they start; write [start, end]")
+        return self
+
+
+def _windows(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [{"months": [0, 10_000], "factor": value}]
+    return _as_list(value)
+
+
+WindowList = Annotated[list[Window], BeforeValidator(_windows)]
+
+
+class PriceChange(StrictModel):
+    pct: Fraction = Field(..., gt=-1, description="Change of the list price, e.g. 10% or -5%.")
+    from_month: int = Field(0, ge=0, description="First projection month at the new price.")
+    applies_to: AppliesTo = "all"
+    segments: list[str] | None = None
+
+
+class Discount(StrictModel):
+    """A price discount taken by a share of customers for a while, e.g. annual prepay."""
+
+    pct: Fraction = Field(..., ge=0, le=1, description="Discount off the price while it lasts.")
+    duration_months: int = Field(..., ge=1)
+    eligible_share: Fraction = Field(1.0, ge=0, le=1, description="Share of customers who take the discount.")
+    churn_multiplier: float = Field(1.0, ge=0, description="Factor on churn of takers while discounted (prepay locks customers in).")
+    applies_to: AppliesTo = "new"
+    from_month: int = Field(0, ge=0, description="For existing customers: first projection month of the discount.")
+    segments: list[str] | None = None
+
+
+class SegmentFactor(StrictModel):
+    factor: float = Field(..., ge=0)
+    segments: list[str] | None = None
+
+
+def _factor(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"factor": value}
+    return value
+
+
+class SegmentChange(StrictModel):
+    pct: Fraction
+    segments: list[str] | None = None
+
+
+def _change(value: Any) -> Any:
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        return {"pct": value}
+    return value
+
+
+class CsCoverage(StrictModel):
+    """Customer-success coverage of segments: CSMs cost money and cut churn."""
+
+    segments: list[str] | None = None
+    accounts_per_csm: float = Field(..., gt=0)
+    cost_per_csm_per_year: float = Field(..., ge=0)
+    churn_multiplier: float = Field(1.0, ge=0)
+    expansion_multiplier: float = Field(1.0, ge=0)
+
+
+class ScenarioConfig(StrictModel):
+    """A named scenario: a set of levers applied on top of the baseline (or of the
+    scenario it ``extends``)."""
+
+    name: str
+    description: str = ""
+    extends: str | None = None
+    price_change: Annotated[list[PriceChange], BeforeValidator(_as_list)] = Field(default_factory=list)
+    price_elasticity_of_churn: float = Field(0.0, ge=0, description="Churn hazard rises by elasticity x price change.")
+    discount: Annotated[list[Discount], BeforeValidator(_as_list)] = Field(default_factory=list)
+    churn_multiplier: WindowList = Field(default_factory=list)
+    expansion_multiplier: Annotated[SegmentFactor | None, BeforeValidator(_factor)] = None
+    contraction_multiplier: Annotated[SegmentFactor | None, BeforeValidator(_factor)] = None
+    cac_change: Annotated[SegmentChange | None, BeforeValidator(_change)] = None
+    acquisition_multiplier: WindowList = Field(default_factory=list)
+    new_customers_per_month: dict[str, Annotated[float, Field(ge=0)]] | None = None
+    cost_to_serve_change: Annotated[SegmentChange | None, BeforeValidator(_change)] = None
+    gross_margin_change: Annotated[SegmentChange | None, BeforeValidator(_change)] = None
+    discount_rate_annual: Fraction | None = Field(None, gt=-1)
+    cs_coverage: CsCoverage | None = None
+
+
+class AcquisitionConfig(StrictModel):
+    """New customers in the baseline projection."""
+
+    new_customers_per_month: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        description="New customers per month by segment; segments left out use the average "
+        "monthly signups of the 12 months before as_of (date-shaped books), else 0.",
+    )
+
+
+class SimulationConfig(StrictModel):
+    replications: int = Field(1000, ge=1, description="Monte Carlo replications (one parameter draw each).")
+    seed: int = Field(42, ge=0, description="Seed of every random draw; written into the results.")
+
+
+class StatusThresholds(StrictModel):
+    marginal_loss_probability: Fraction = Field(0.25, ge=0, le=1, description="P(unit profit < 0) above which a segment is marginal.")
+
+
 # --------------------------------------------------------------------------- root
 
 
@@ -266,10 +479,23 @@ class Config(StrictModel):
     name: str = "simcore"
     data: DataConfig
     segments: SegmentsConfig = SegmentsConfig()
+    retention: RetentionConfig = RetentionConfig()
+    economics: EconomicsConfig = EconomicsConfig()
+    discount_rate_annual: Fraction = Field(0.10, gt=-1, description="Annual discount rate (per segment in economics).")
+    horizon_months: int = Field(120, ge=1, le=600)
+    simulation: SimulationConfig = SimulationConfig()
+    acquisition: AcquisitionConfig = AcquisitionConfig()
+    status: StatusThresholds = StatusThresholds()
+    include: Annotated[list[str], BeforeValidator(_as_list)] = Field(
+        default_factory=list, description="Other YAML files whose `scenarios:` lists are added to this one."
+    )
+    scenarios: list[ScenarioConfig] = Field(default_factory=list)
 
-    # Set by load_config, not by YAML: the folder relative paths are resolved against.
+    # Set by load_config, not by YAML: the folder relative paths are resolved against,
+    # and where each scenario was written (file, line) for later messages.
     base_dir: Path = Field(default=Path("."), exclude=True)
     source: str = Field(default="<config>", exclude=True)
+    scenario_origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict, exclude=True)
 
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -278,6 +504,9 @@ class Config(StrictModel):
 
 
 # --------------------------------------------------------------------------- loading
+
+
+_INTERNAL_FIELDS = ("base_dir", "source", "scenario_origins")
 
 
 def _model_fields_at(model: type[BaseModel], path: tuple, data: Any) -> list[str]:
@@ -301,7 +530,7 @@ def _model_fields_at(model: type[BaseModel], path: tuple, data: Any) -> list[str
         candidates = _models_in(fields[part].annotation)
     current = _best_model(candidates, value)
     fields = getattr(current, "model_fields", None)
-    return [name for name in fields if name not in ("base_dir", "source")] if fields else []
+    return [name for name in fields if name not in _INTERNAL_FIELDS] if fields else []
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
@@ -384,20 +613,130 @@ def problems_from_validation(
     return sorted(problems, key=lambda p: (p.line or 0))
 
 
-def validate_config_data(located: LocatedYaml, base_dir: Path) -> Config:
-    """Validate parsed YAML against :class:`Config`, reporting every problem at once."""
+class ScenarioFile(StrictModel):
+    """A file named in ``include:``: more scenarios, and possibly further includes."""
+
+    scenarios: list[ScenarioConfig] = Field(default_factory=list)
+    include: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+
+
+def _validate(model: type[StrictModel], located: LocatedYaml, extra: dict, problems: list[Problem]):
     if not isinstance(located.data, dict):
-        raise ConfigError(
-            Problem("the top level must be a mapping of keys such as data:, segments:", "", source=located.source, line=1)
-        )
+        problems.append(Problem(
+            "the top level must be a mapping (keys such as data:, segments:, scenarios:)",
+            "", source=located.source, line=1,
+        ))
+        return None
+    internal = [key for key in located.data if key in _INTERNAL_FIELDS]
+    for key in internal:
+        problems.append(Problem(f"unknown key '{key}'", "remove it", source=located.source, line=located.line_of((key,)), field=key))
+    if internal:
+        return None
     try:
-        return Config.model_validate({**located.data, "base_dir": base_dir, "source": located.source})
+        return model.model_validate({**located.data, **extra})
     except ValidationError as error:
-        raise ConfigError(problems_from_validation(error, located, Config)) from None
+        problems.extend(problems_from_validation(error, located, model))
+        return None
+
+
+def _located_scenarios(located: LocatedYaml, scenarios: list[ScenarioConfig]) -> list[tuple[ScenarioConfig, str, int | None]]:
+    return [
+        (scenario, located.source, located.line_of(("scenarios", index)))
+        for index, scenario in enumerate(scenarios)
+    ]
+
+
+def _load_includes(
+    includes: list[str], base_dir: Path, including: LocatedYaml, seen: set[Path], problems: list[Problem]
+) -> list[tuple[ScenarioConfig, str, int | None]]:
+    found: list[tuple[ScenarioConfig, str, int | None]] = []
+    for index, name in enumerate(includes):
+        path = (base_dir / Path(name).expanduser()).resolve()
+        where = dict(source=including.source, line=including.line_of(("include", index)), field=f"include.{index}")
+        if path in seen:
+            problems.append(Problem(f"'{name}' is included more than once (or includes itself)", "include each file once", **where))
+            continue
+        seen.add(path)
+        if not path.exists():
+            problems.append(Problem(f"included file '{name}' not found", "paths are relative to the including file", **where))
+            continue
+        try:
+            located = load_yaml(path)
+        except ConfigError as error:
+            problems.extend(error.problems)
+            continue
+        located = LocatedYaml(located.data, located.lines, name if not Path(name).is_absolute() else str(path))
+        part = _validate(ScenarioFile, located, {}, problems)
+        if part is None:
+            continue
+        found.extend(_located_scenarios(located, part.scenarios))
+        found.extend(_load_includes(part.include, path.parent, located, seen, problems))
+    return found
+
+
+def _check_scenarios(entries: list[tuple[ScenarioConfig, str, int | None]], problems: list[Problem]) -> None:
+    """Unique names, known ``extends`` targets, no circular ``extends``."""
+    by_name: dict[str, tuple[ScenarioConfig, str, int | None]] = {}
+    for scenario, source, line in entries:
+        if scenario.name == BASELINE:
+            problems.append(Problem(
+                f"'{BASELINE}' is the run without levers and cannot be redefined",
+                "give this scenario another name", source=source, line=line, field="scenarios.name",
+            ))
+        elif scenario.name in by_name:
+            first = by_name[scenario.name]
+            problems.append(Problem(
+                f"scenario name '{scenario.name}' is used twice (first at {first[1]} line {first[2]})",
+                "give every scenario its own name", source=source, line=line, field="scenarios.name",
+            ))
+        else:
+            by_name[scenario.name] = (scenario, source, line)
+    reported_cycles: set[frozenset] = set()
+    for name, (scenario, source, line) in by_name.items():
+        if scenario.extends is None:
+            continue
+        if scenario.extends not in by_name and scenario.extends != BASELINE:
+            close = difflib.get_close_matches(scenario.extends, list(by_name), n=1)
+            problems.append(Problem(
+                f"scenario '{name}' extends unknown scenario '{scenario.extends}'",
+                f"did you mean '{close[0]}'?" if close else f"known scenarios: {', '.join(by_name) or 'none'}",
+                source=source, line=line, field="extends",
+            ))
+            continue
+        chain = [name]
+        current = scenario.extends
+        while current in by_name and current not in chain:
+            chain.append(current)
+            current = by_name[current][0].extends
+        if current == name and frozenset(chain) not in reported_cycles:
+            reported_cycles.add(frozenset(chain))
+            problems.append(Problem(
+                f"circular extends: {' -> '.join(chain + [name])}",
+                "remove one of the extends so the chain ends at the baseline",
+                source=source, line=line, field="extends",
+            ))
+
+
+def validate_config_data(located: LocatedYaml, base_dir: Path) -> Config:
+    """Validate parsed YAML against :class:`Config`, with its included scenario files,
+    reporting every problem of every file at once."""
+    problems: list[Problem] = []
+    config = _validate(Config, located, {"base_dir": base_dir, "source": located.source}, problems)
+    if config is None:
+        raise ConfigError(problems)
+    entries = _located_scenarios(located, config.scenarios)
+    entries += _load_includes(config.include, base_dir, located, set(), problems)
+    _check_scenarios(entries, problems)
+    if problems:
+        raise ConfigError(problems)
+    return config.model_copy(update={
+        "scenarios": [scenario for scenario, _, _ in entries],
+        "scenario_origins": {scenario.name: (source, line) for scenario, source, line in entries},
+    })
 
 
 def load_config(path: str | Path) -> Config:
-    """Read, parse and validate a YAML config file."""
+    """Read, parse and validate a YAML config file (and the files it includes)."""
     path = Path(path)
     located = load_yaml(path)
     return validate_config_data(located, path.parent)

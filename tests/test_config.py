@@ -123,3 +123,62 @@ def test_quick_config_states_flag_problems():
         quick_config("x.csv")
     config = quick_config("x.csv", tenure_col="t", event_col="c", segment_by=["Contract"], min_customers=5)
     assert config.segments.min_customers == 5 and config.data.columns.churned == "c"
+
+
+BASE = "data:\n  customers: x.csv\n  columns: {tenure: t, churned: c}\n"
+
+
+def test_scenarios_extends_and_levers_parse():
+    config = config_from_text(
+        BASE
+        + "scenarios:\n"
+        "  - name: price_up\n"
+        "    price_change: {pct: 10%, from_month: 3}\n"
+        "    price_elasticity_of_churn: 0.8\n"
+        "  - name: downturn\n"
+        "    extends: price_up\n"
+        "    churn_multiplier: [{months: [6, 18], factor: 1.5}]\n"
+        "    acquisition_multiplier: 0.6\n"
+    )
+    price_up, downturn = config.scenarios
+    assert price_up.price_change[0].pct == pytest.approx(0.10) and price_up.price_change[0].from_month == 3
+    assert downturn.extends == "price_up"
+    assert downturn.churn_multiplier[0].months == (6, 18)
+    assert downturn.acquisition_multiplier[0].factor == 0.6
+    assert config.scenario_origins["downturn"][1] == 8  # the list item starts on its name line
+
+
+def test_circular_unknown_and_duplicate_scenarios():
+    lines = _errors(
+        BASE
+        + "scenarios:\n"
+        "  - {name: a, extends: b}\n"
+        "  - {name: b, extends: a}\n"
+        "  - {name: c, extends: prise_up}\n"
+        "  - {name: a}\n"
+        "  - {name: baseline}\n"
+    )
+    assert any("used twice" in line and "line 8" in line for line in lines)
+    assert any("cannot be redefined" in line for line in lines)
+    assert any("circular extends: a -> b -> a" in line and "line 5" in line for line in lines)
+    assert any("unknown scenario 'prise_up'" in line for line in lines)
+
+
+def test_included_scenario_files_are_validated_with_their_own_lines(tmp_path):
+    (tmp_path / "more.yaml").write_text("scenarios:\n  - name: extra\n    churn_multiplier: {months: [1, 2], facter: 2}\n")
+    (tmp_path / "main.yaml").write_text(BASE + "include: [more.yaml, gone.yaml]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path / "main.yaml")
+    lines = caught.value.lines()
+    assert any(line.startswith("more.yaml, line 3") and "did you mean 'factor'" in line for line in lines)
+    assert any("main.yaml, line 4" in line and "'gone.yaml' not found" in line for line in lines)
+    (tmp_path / "more.yaml").write_text("scenarios:\n  - name: extra\n    churn_multiplier: 2\n")
+    (tmp_path / "main.yaml").write_text(BASE + "include: more.yaml\nscenarios: [{name: own}]\n")
+    config = load_config(tmp_path / "main.yaml")
+    assert [s.name for s in config.scenarios] == ["own", "extra"]
+    assert config.scenario_origins["extra"] == ("more.yaml", 2)
+
+
+def test_internal_fields_cannot_be_set_from_yaml():
+    lines = _errors(BASE + "base_dir: /elsewhere\n")
+    assert lines == ["c.yaml, line 4, 'base_dir': unknown key 'base_dir'; remove it"]
