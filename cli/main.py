@@ -19,6 +19,7 @@ from simcore._version import __version__
 #: command name -> "module:attribute"; modules are imported only when the command
 #: runs or when help lists it (each command module imports nothing but click).
 COMMANDS: dict[str, str] = {
+    "demo": "simcore.cli.demo:demo",
     "segments": "simcore.cli.segments:segments",
 }
 

@@ -51,3 +51,18 @@ def segment_report(config: Config) -> tuple[SegmentedBook, pd.DataFrame]:
 
     segmented = load_segmented_book(config)
     return segmented, segment_summary(segmented.customers)
+
+
+def write_demo_workspace(directory, *, customers: int | None = None, seed: int | None = None, force: bool = False):
+    """Write the example workspace into ``directory`` atomically; returns the file paths."""
+    from pathlib import Path
+
+    from simcore.demo import write_demo
+    from simcore.outputs import atomic_directory
+
+    options = {k: v for k, v in {"customers": customers, "seed": seed}.items() if v is not None}
+    directory = Path(directory)
+    with atomic_directory(directory, force=force) as staging:
+        write_demo(staging, **options)
+        names = sorted(p.name for p in staging.iterdir())
+    return [directory / name for name in names]
