@@ -20,6 +20,7 @@ from simcore._version import __version__
 #: runs or when help lists it (each command module imports nothing but click).
 COMMANDS: dict[str, str] = {
     "demo": "simcore.cli.demo:demo",
+    "schema": "simcore.cli.schema:schema",
     "segments": "simcore.cli.segments:segments",
 }
 

@@ -27,6 +27,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -56,7 +57,14 @@ def parse_fraction(value: Any) -> Any:
     return value
 
 
-Fraction = Annotated[float, BeforeValidator(parse_fraction)]
+_FRACTION_SCHEMA = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*%\s*$"},
+    ],
+    "description": 'A fraction: 0.10 or "10%".',
+}
+Fraction = Annotated[float, BeforeValidator(parse_fraction), WithJsonSchema(_FRACTION_SCHEMA)]
 """A fraction, written in YAML as ``"10%"`` or ``0.10``."""
 
 
@@ -69,7 +77,7 @@ def _parse_date(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_parse_date)]
+IsoDate = Annotated[date, BeforeValidator(_parse_date), WithJsonSchema({"type": "string", "format": "date"})]
 
 
 def _as_list(value: Any) -> Any:
@@ -252,7 +260,9 @@ class SegmentsConfig(StrictModel):
     (its values are used as they are), a band rule, or a quantile rule. Parts are joined
     with ``/`` (``enterprise/sales_led``)."""
 
-    by: Annotated[list[SegmentRule], BeforeValidator(_as_list)] = Field(default_factory=list)
+    by: Annotated[
+        list[SegmentRule], BeforeValidator(_as_list, json_schema_input_type=Union[str, list[SegmentRule]])
+    ] = Field(default_factory=list)
     min_customers: int = Field(100, ge=0, description="Segments smaller than this merge into `other_label`.")
     other_label: str = "other"
 
@@ -375,7 +385,7 @@ def _windows(value: Any) -> Any:
     return _as_list(value)
 
 
-WindowList = Annotated[list[Window], BeforeValidator(_windows)]
+WindowList = Annotated[list[Window], BeforeValidator(_windows, json_schema_input_type=Union[float, Window, list[Window]])]
 
 
 class PriceChange(StrictModel):
@@ -436,17 +446,21 @@ class ScenarioConfig(StrictModel):
     name: str
     description: str = ""
     extends: str | None = None
-    price_change: Annotated[list[PriceChange], BeforeValidator(_as_list)] = Field(default_factory=list)
+    price_change: Annotated[
+        list[PriceChange], BeforeValidator(_as_list, json_schema_input_type=Union[PriceChange, list[PriceChange]])
+    ] = Field(default_factory=list)
     price_elasticity_of_churn: float = Field(0.0, ge=0, description="Churn hazard rises by elasticity x price change.")
-    discount: Annotated[list[Discount], BeforeValidator(_as_list)] = Field(default_factory=list)
+    discount: Annotated[
+        list[Discount], BeforeValidator(_as_list, json_schema_input_type=Union[Discount, list[Discount]])
+    ] = Field(default_factory=list)
     churn_multiplier: WindowList = Field(default_factory=list)
-    expansion_multiplier: Annotated[SegmentFactor | None, BeforeValidator(_factor)] = None
-    contraction_multiplier: Annotated[SegmentFactor | None, BeforeValidator(_factor)] = None
-    cac_change: Annotated[SegmentChange | None, BeforeValidator(_change)] = None
+    expansion_multiplier: Annotated[SegmentFactor | None, BeforeValidator(_factor, json_schema_input_type=Union[float, SegmentFactor, None])] = None
+    contraction_multiplier: Annotated[SegmentFactor | None, BeforeValidator(_factor, json_schema_input_type=Union[float, SegmentFactor, None])] = None
+    cac_change: Annotated[SegmentChange | None, BeforeValidator(_change, json_schema_input_type=Union[Fraction, SegmentChange, None])] = None
     acquisition_multiplier: WindowList = Field(default_factory=list)
     new_customers_per_month: dict[str, Annotated[float, Field(ge=0)]] | None = None
-    cost_to_serve_change: Annotated[SegmentChange | None, BeforeValidator(_change)] = None
-    gross_margin_change: Annotated[SegmentChange | None, BeforeValidator(_change)] = None
+    cost_to_serve_change: Annotated[SegmentChange | None, BeforeValidator(_change, json_schema_input_type=Union[Fraction, SegmentChange, None])] = None
+    gross_margin_change: Annotated[SegmentChange | None, BeforeValidator(_change, json_schema_input_type=Union[Fraction, SegmentChange, None])] = None
     discount_rate_annual: Fraction | None = Field(None, gt=-1)
     cs_coverage: CsCoverage | None = None
 
@@ -486,7 +500,7 @@ class Config(StrictModel):
     simulation: SimulationConfig = SimulationConfig()
     acquisition: AcquisitionConfig = AcquisitionConfig()
     status: StatusThresholds = StatusThresholds()
-    include: Annotated[list[str], BeforeValidator(_as_list)] = Field(
+    include: Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=Union[str, list[str]])] = Field(
         default_factory=list, description="Other YAML files whose `scenarios:` lists are added to this one."
     )
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
@@ -617,7 +631,7 @@ class ScenarioFile(StrictModel):
     """A file named in ``include:``: more scenarios, and possibly further includes."""
 
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
-    include: Annotated[list[str], BeforeValidator(_as_list)] = Field(default_factory=list)
+    include: Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=Union[str, list[str]])] = Field(default_factory=list)
 
 
 def _validate(model: type[StrictModel], located: LocatedYaml, extra: dict, problems: list[Problem]):
@@ -733,6 +747,16 @@ def validate_config_data(located: LocatedYaml, base_dir: Path) -> Config:
         "scenarios": [scenario for scenario, _, _ in entries],
         "scenario_origins": {scenario.name: (source, line) for scenario, source, line in entries},
     })
+
+
+def json_schema() -> dict:
+    """JSON Schema of the YAML config, for editors (yaml-language-server) and docs."""
+    schema = Config.model_json_schema(mode="validation")
+    for name in _INTERNAL_FIELDS:
+        schema["properties"].pop(name, None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "simcore configuration"
+    return schema
 
 
 def load_config(path: str | Path) -> Config:
