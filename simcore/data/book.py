@@ -1,0 +1,75 @@
+"""The validated customer book: one row per customer plus optional MRR history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+from simcore.errors import Problem
+
+#: Column names simcore itself gives to the customer table. A user's attribute column may
+#: not reuse one of them (``segment`` is left out on purpose: a user's own ``segment``
+#: column is a natural segmentation key and segmentation writes the same values back).
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "tenure_months",
+    "churned",
+    "signup_date",
+    "churn_date",
+    "mrr",
+    "cac",
+    "onboarding_cost",
+    "support_cost_per_month",
+)
+
+#: Optional per-customer money columns, all float64 (currency per customer, or per month
+#: for ``mrr`` and ``support_cost_per_month``).
+MONEY_FIELDS: tuple[str, ...] = ("mrr", "cac", "onboarding_cost", "support_cost_per_month")
+
+
+@dataclass(frozen=True)
+class CustomerBook:
+    """A validated customer book.
+
+    Attributes
+    ----------
+    customers
+        One row per customer. Canonical columns: ``customer_id`` (str),
+        ``tenure_months`` (int64, whole months; for a churned customer the lifetime
+        T >= 1 = number of monthly payments made, for an active customer the completed
+        months, censored: T > tenure_months), ``churned`` (bool); in the date shape also
+        ``signup_date`` and ``churn_date`` (datetime64[ns], NaT while active); optional
+        ``mrr``, ``cac``, ``onboarding_cost``, ``support_cost_per_month`` (float64, NaN
+        where blank); then the user's attribute columns under their own names.
+    history
+        MRR history or ``None``: ``customer_id`` (str), ``month`` (datetime64[ns], first
+        day of the month), ``mrr`` (float64), sorted by customer and month. A row gives
+        the customer's MRR from that month until their next row; MRR ends at churn.
+    as_of
+        Valuation date: the date the book describes. Always set in the date shape; in the
+        tenure shape only when the user gave one.
+    source
+        Where the customers came from, as the user wrote it (file path or ``sql query``).
+    shape
+        ``"date"`` (signup/churn dates) or ``"tenure"`` (tenure months and churned flag).
+    warnings
+        Suspicious but usable findings (tenure 0, MRR 0, blank MRR...), each counted.
+    data_hash
+        sha256 (hex) of the source file bytes, or of the SQL query text and its result;
+        combined with the history's hash when history is present.
+    """
+
+    customers: pd.DataFrame
+    history: pd.DataFrame | None
+    as_of: pd.Timestamp | None
+    source: str
+    shape: Literal["date", "tenure"]
+    warnings: tuple[Problem, ...] = ()
+    data_hash: str = ""
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers in the book."""
+        return len(self.customers)

@@ -1,0 +1,476 @@
+"""Validation of a customer table and its conversion to canonical columns.
+
+Two shapes of book are accepted.
+
+**Date shape** — id, signup date, churn date (blank while active) and ``as_of``, the date
+the book describes (default: the latest signup or churn date in the file, with a warning).
+Tenure convention: the elapsed time ``e`` between signup and churn (or ``as_of`` for an
+active customer) is counted in calendar months plus the fraction of the month in progress
+(from the last monthly anniversary of signup to the next; an anniversary that falls on a
+day the month lacks, such as the 31st, is the month's last day). A customer pays at signup
+and at each monthly anniversary, so
+
+* a churned customer made ``tenure_months = max(1, ceil(e))`` payments: that is the
+  lifetime T of DESIGN.md §4 (a customer who leaves on signup day still paid once);
+* an active customer has ``tenure_months = floor(e)`` completed months; they have paid
+  ``floor(e) + 1`` times, so T > tenure_months (censored).
+
+**Tenure shape** — id, tenure in whole months and a churned flag (Yes/No, true/false, 1/0,
+y/n, case-insensitive); ``tenure_months`` is the tenure as given. A churned customer with
+tenure 0 (left within the first month) is counted as a lifetime of 1 month, with a warning.
+
+Customer ids: the mapped id column; when none is mapped, the first column whose name,
+lower-cased with everything but letters and digits removed, is ``customerid``, ``custid``,
+``clientid``, ``accountid`` or ``id``; failing that, the spreadsheet row number (with a
+warning, because nothing else can then refer to the customer).
+
+All checks run on whole columns at once; every problem in the table is collected and
+raised together as one :class:`~simcore.errors.DataError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simcore.config import ColumnMap
+from simcore.data.book import CANONICAL_COLUMNS, MONEY_FIELDS
+from simcore.data.parse import (
+    EXAMPLES_PER_KIND,
+    FALSE_TOKENS,
+    TRUE_TOKENS,
+    Parsed,
+    example_rows,
+    ids_as_text,
+    parse_dates,
+    parse_flags,
+    parse_numbers,
+    report_rows,
+)
+from simcore.errors import ProblemCollector
+
+#: Normalised header names taken as the customer id when no id column is mapped, in
+#: order of preference.
+DEFAULT_ID_NAMES: tuple[str, ...] = ("customerid", "custid", "clientid", "accountid", "id")
+
+_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]")
+
+
+def normalise_name(name: str) -> str:
+    """Lower-case a header and drop everything but letters and digits."""
+    return _NOT_ALPHANUMERIC.sub("", str(name).lower())
+
+
+def default_id_column(header: list[str]) -> str | None:
+    """The header taken as customer id when none is mapped (see module docstring)."""
+    by_name = {}
+    for name in header:
+        by_name.setdefault(normalise_name(name), name)
+    for wanted in DEFAULT_ID_NAMES:
+        if wanted in by_name:
+            return by_name[wanted]
+    return None
+
+
+def mapped_columns(columns: ColumnMap, header: list[str]) -> dict[str, str]:
+    """simcore field -> the user's header, for every mapped field (id included when it
+    is found by name)."""
+    fields = ("id", "signup", "churn", "tenure", "churned") + MONEY_FIELDS
+    mapping = {f: getattr(columns, f) for f in fields if getattr(columns, f) is not None}
+    if "id" not in mapping:
+        found = default_id_column(header)
+        if found is not None:
+            mapping["id"] = found
+    return mapping
+
+
+def suggest(name: str, header: list[str]) -> str:
+    """A fix for a column that is not in the header: the closest header name, or the list."""
+    close = difflib.get_close_matches(name, header, n=1, cutoff=0.6)
+    if not close:
+        lowered = {h.lower().strip(): h for h in header}
+        close = difflib.get_close_matches(name.lower().strip(), list(lowered), n=1, cutoff=0.6)
+        close = [lowered[c] for c in close]
+    if close:
+        return f"did you mean '{close[0]}'?"
+    shown = ", ".join(f"'{h}'" for h in header[:30])
+    return f"the file's columns are {shown}" + (" ..." if len(header) > 30 else "")
+
+
+@dataclass
+class CustomerTable:
+    """Result of :func:`validate_customers`: canonical table and the as-of date used."""
+
+    customers: pd.DataFrame
+    as_of: pd.Timestamp | None
+
+
+def _date_text(value: np.datetime64) -> str:
+    return str(value)[:10]
+
+
+def _months_elapsed(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whole calendar months from ``start`` to ``end`` (datetime64[D] arrays, end >=
+    start) and whether any part of a further month has passed.
+
+    The k-th monthly anniversary of a start on day d is day min(d, last day of the month)
+    of the k-th following month.
+    """
+    start_month = start.astype("datetime64[M]")
+    end_month = end.astype("datetime64[M]")
+    start_day = (start - start_month.astype("datetime64[D]")).astype(np.int64)  # 0-based
+
+    def anniversary(k: np.ndarray) -> np.ndarray:
+        month = start_month + k.astype("timedelta64[M]")
+        days_in_month = ((month + np.timedelta64(1, "M")).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+        return month.astype("datetime64[D]") + np.minimum(start_day, days_in_month - 1).astype("timedelta64[D]")
+
+    whole = (end_month - start_month).astype(np.int64)
+    whole = np.where(end < anniversary(whole), whole - 1, whole)
+    whole = np.maximum(whole, 0)
+    partial = end > anniversary(whole)
+    return whole, partial
+
+
+def _report_unreadable(collector, parsed: Parsed, raw: pd.Series, rows, column: str, what: str, hint: str) -> None:
+    if parsed.note:
+        collector.add(parsed.note, field=column)
+        return
+    report_rows(
+        collector,
+        parsed.bad,
+        rows,
+        lambda i: f"{what} {str(raw.iloc[i]).strip()!r} cannot be read",
+        hint=hint,
+        field=column,
+    )
+
+
+def _report_blank(collector, mask, rows, column: str, what: str, hint: str) -> None:
+    report_rows(collector, mask, rows, lambda i: f"{what} is blank", hint=hint, field=column)
+
+
+def validate_customers(
+    frame: pd.DataFrame,
+    header: list[str],
+    columns: ColumnMap,
+    *,
+    collector: ProblemCollector,
+    first_row: int,
+    as_of: pd.Timestamp | None = None,
+    attributes: list[str] | None = None,
+    date_format: str | None = None,
+) -> CustomerTable | None:
+    """Check a customer table and build its canonical form.
+
+    Every problem is added to ``collector`` (errors) or its warnings; the caller raises.
+    Returns ``None`` when errors were found.
+
+    Parameters
+    ----------
+    frame
+        The table as read, one row per customer, the user's headers as column names.
+    header
+        The file's column names in order (may include columns not read).
+    columns
+        Which header holds which field.
+    first_row
+        Row number of the first record (2 for files with a header row).
+    as_of
+        Valuation date (date shape); default the latest date in the file.
+    attributes
+        Attribute columns to keep (default every unmapped column).
+    date_format
+        strftime layout of the date columns (default ISO 8601 or detected).
+    """
+    n = len(frame)
+    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    mapping = mapped_columns(columns, header)
+    present = set(frame.columns)
+    for field_name, column in mapping.items():
+        if column not in present:
+            collector.add(
+                f"column '{column}' (data.columns.{field_name}) is not in the file",
+                suggest(column, header),
+                row=1 if first_row == 2 else None,
+                field=column,
+            )
+    attribute_names = _attribute_columns(frame, header, mapping, attributes, collector, first_row)
+    if n == 0:
+        collector.add(
+            "the table has a header but no customer rows",
+            "export the table again with one row per customer",
+        )
+    if collector.error_count:
+        return None
+
+    out: dict[str, object] = {}
+    # ---- ids
+    if "id" in mapping:
+        column = mapping["id"]
+        ids, blank = ids_as_text(frame[column])
+        _report_blank(collector, blank, rows, column, "customer id", "give every customer an id")
+        _check_duplicates(ids, blank, rows, column, collector)
+        out["customer_id"] = ids.to_numpy(dtype=object)
+    else:
+        out["customer_id"] = rows.astype(str).astype(object)
+        collector.warn(
+            "no customer id column is mapped or recognised; customers are identified by their row number",
+            "map data.columns.id to keep your own ids (needed to link MRR history)",
+        )
+
+    shape = columns.shape
+    resolved_as_of = None
+    if shape == "date":
+        dates_ok, resolved_as_of = _date_shape(frame, mapping, rows, collector, out, as_of, date_format)
+    else:
+        _tenure_shape(frame, mapping, rows, collector, out)
+        resolved_as_of = as_of
+
+    for field_name in MONEY_FIELDS:
+        if field_name in mapping:
+            _money(frame[mapping[field_name]], field_name, mapping[field_name], rows, collector, out)
+
+    if collector.error_count:
+        return None
+    for name in attribute_names:
+        out[name] = frame[name].to_numpy()
+    customers = pd.DataFrame(out, copy=False)
+    customers["customer_id"] = customers["customer_id"].astype(object)
+    return CustomerTable(customers, resolved_as_of)
+
+
+def _attribute_columns(frame, header, mapping, attributes, collector, first_row) -> list[str]:
+    mapped = set(mapping.values())
+    if attributes is None:
+        chosen = [c for c in header if c not in mapped and c in frame.columns]
+        clashes = [c for c in chosen if c in CANONICAL_COLUMNS]
+        if clashes:
+            collector.warn(
+                f"column(s) {', '.join(repr(c) for c in clashes)} are not mapped and share a name "
+                "with simcore's own fields, so they are not kept",
+                "map them in data.columns or rename them",
+            )
+        return [c for c in chosen if c not in CANONICAL_COLUMNS]
+    chosen = []
+    for name in attributes:
+        if name not in frame.columns:
+            collector.add(
+                f"attribute column '{name}' (data.attributes) is not in the file",
+                suggest(name, header),
+                row=1 if first_row == 2 else None,
+                field=name,
+            )
+        elif name in CANONICAL_COLUMNS and mapping.get(name) != name:
+            collector.add(
+                f"attribute column '{name}' has the name of one of simcore's own fields",
+                "rename the column or map it in data.columns",
+                field=name,
+            )
+        elif name in CANONICAL_COLUMNS:
+            continue
+        else:
+            chosen.append(name)
+    return chosen
+
+
+def _check_duplicates(ids: pd.Series, blank: np.ndarray, rows, column: str, collector) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(pa.array(ids.to_numpy(dtype=object), type=pa.string(), from_pandas=True))
+    if len(encoded.dictionary) == int((~blank).sum()):
+        return
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = np.where(blank, -1, codes)
+    valid = codes >= 0
+    counts = np.bincount(codes[valid], minlength=len(encoded.dictionary))
+    first_position = np.full(len(encoded.dictionary), len(ids), dtype=np.int64)
+    positions = np.flatnonzero(valid)
+    # Positions ascend, so writing in reverse leaves each id's first occurrence in place.
+    first_position[codes[positions[::-1]]] = positions[::-1]
+    repeated = valid & (counts[np.where(valid, codes, 0)] > 1) & (first_position[np.where(valid, codes, 0)] != np.arange(len(ids)))
+    report_rows(
+        collector,
+        repeated,
+        rows,
+        lambda i: f"customer id {ids.iloc[i]!r} is used again (first in row {rows[first_position[codes[i]]]})",
+        hint="each customer needs one row with a unique id",
+        field=column,
+    )
+
+
+def _date_shape(frame, mapping, rows, collector, out, as_of, date_format):
+    signup_column = mapping.get("signup")
+    churn_column = mapping.get("churn")
+    signup = parse_dates(frame[signup_column], date_format)
+    _report_unreadable(collector, signup, frame[signup_column], rows, signup_column, "signup date",
+                       "write dates as YYYY-MM-DD, or set data.date_format")
+    _report_blank(collector, signup.blank, rows, signup_column, "signup date", "every customer needs a signup date")
+    if churn_column is not None:
+        churn = parse_dates(frame[churn_column], date_format)
+        _report_unreadable(collector, churn, frame[churn_column], rows, churn_column, "churn date",
+                           "write dates as YYYY-MM-DD (leave blank while the customer is active), or set data.date_format")
+        churn_values = churn.values
+    else:
+        churn_values = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
+    signup_values = signup.values
+    has_signup = ~np.isnat(signup_values)
+    has_churn = ~np.isnat(churn_values)
+
+    both = has_signup & has_churn
+    report_rows(
+        collector,
+        both & (churn_values < signup_values),
+        rows,
+        lambda i: f"churn date {_date_text(churn_values[i])} is before signup date {_date_text(signup_values[i])}",
+        hint="correct the dates, or leave churn blank for an active customer",
+        field=churn_column,
+    )
+    if as_of is None:
+        latest = max(
+            signup_values[has_signup].max() if has_signup.any() else np.datetime64("NaT"),
+            churn_values[has_churn].max() if has_churn.any() else np.datetime64("NaT"),
+        ) if (has_signup.any() or has_churn.any()) else np.datetime64("NaT")
+        if np.isnat(latest):
+            resolved = None
+        else:
+            resolved = pd.Timestamp(latest)
+            collector.warn(
+                f"as_of is not set; using the latest signup or churn date in the file, {resolved.date()}",
+                "set data.as_of (or --as-of) to the date the data was taken",
+            )
+    else:
+        resolved = pd.Timestamp(as_of).normalize()
+        cutoff = np.datetime64(resolved.to_datetime64(), "ns")
+        report_rows(
+            collector,
+            has_signup & (signup_values > cutoff),
+            rows,
+            lambda i: f"signup date {_date_text(signup_values[i])} is after as_of {resolved.date()}",
+            hint="correct the date or set data.as_of to the date the data was taken",
+            field=signup_column,
+        )
+        report_rows(
+            collector,
+            has_churn & (churn_values > cutoff),
+            rows,
+            lambda i: f"churn date {_date_text(churn_values[i])} is after as_of {resolved.date()}",
+            hint="correct the date or set data.as_of to the date the data was taken",
+            field=churn_column,
+        )
+    if collector.error_count or resolved is None:
+        return False, resolved
+
+    end = np.where(has_churn, churn_values, np.datetime64(resolved.to_datetime64(), "ns"))
+    whole, partial = _months_elapsed(signup_values.astype("datetime64[D]"), end.astype("datetime64[D]"))
+    tenure = np.where(has_churn, np.maximum(1, whole + partial), whole).astype(np.int64)
+    fresh = ~has_churn & (tenure == 0)
+    if fresh.any():
+        collector.warn(
+            f"{int(fresh.sum()):,} active customers have tenure 0 months (signed up less than a month "
+            f"before as_of {resolved.date()}; {example_rows(fresh, rows)})",
+            "they count as customers but tell the retention fit nothing yet",
+            field=signup_column,
+        )
+    out["tenure_months"] = tenure
+    out["churned"] = has_churn
+    out["signup_date"] = signup_values
+    out["churn_date"] = churn_values
+    return True, resolved
+
+
+def _tenure_shape(frame, mapping, rows, collector, out) -> None:
+    tenure_column = mapping["tenure"]
+    flag_column = mapping["churned"]
+    tenure = parse_numbers(frame[tenure_column])
+    _report_unreadable(collector, tenure, frame[tenure_column], rows, tenure_column, "tenure",
+                       "give tenure as a whole number of months")
+    _report_blank(collector, tenure.blank, rows, tenure_column, "tenure", "give every customer a tenure in whole months")
+    values = tenure.values
+    known = ~np.isnan(values)
+    report_rows(
+        collector,
+        known & (values < 0),
+        rows,
+        lambda i: f"tenure {values[i]:g} is negative",
+        hint="tenure counts months as a customer, 0 or more",
+        field=tenure_column,
+    )
+    report_rows(
+        collector,
+        known & (values >= 0) & (values != np.round(values)),
+        rows,
+        lambda i: f"tenure {values[i]:g} is not a whole number of months",
+        hint="round tenure to whole months (or give signup/churn dates instead)",
+        field=tenure_column,
+    )
+    flags = parse_flags(frame[flag_column])
+    accepted = "/".join(t for t in TRUE_TOKENS if "." not in t) + " or " + "/".join(f for f in FALSE_TOKENS if "." not in f)
+    report_rows(
+        collector,
+        flags.bad,
+        rows,
+        lambda i: f"churned flag {str(frame[flag_column].iloc[i]).strip()!r} is not recognised",
+        hint=f"write {accepted} (any case)",
+        field=flag_column,
+    )
+    _report_blank(collector, flags.blank, rows, flag_column, "churned flag", f"write {accepted} (any case)")
+    if collector.error_count:
+        return
+    tenure_months = values.astype(np.int64)
+    churned = flags.values
+    zero = tenure_months == 0
+    if (zero & ~churned).any():
+        collector.warn(
+            f"{int((zero & ~churned).sum()):,} active customers have tenure 0 months ({example_rows(zero & ~churned, rows)})",
+            "they count as customers but tell the retention fit nothing yet",
+            field=tenure_column,
+        )
+    if (zero & churned).any():
+        collector.warn(
+            f"{int((zero & churned).sum()):,} churned customers have tenure 0 months ({example_rows(zero & churned, rows)}); "
+            "each is counted as a lifetime of 1 month (they paid once, at signup)",
+            "check these rows if a churned customer never paid",
+            field=tenure_column,
+        )
+        tenure_months = np.where(zero & churned, 1, tenure_months)
+    out["tenure_months"] = tenure_months
+    out["churned"] = churned
+
+
+def _money(raw: pd.Series, field_name: str, column: str, rows, collector, out) -> None:
+    parsed = parse_numbers(raw)
+    _report_unreadable(collector, parsed, raw, rows, column, field_name,
+                       "write plain numbers such as 1234.50 (no decimal comma)")
+    values = parsed.values
+    report_rows(
+        collector,
+        ~np.isnan(values) & (values < 0),
+        rows,
+        lambda i: f"{field_name} {values[i]:g} is negative",
+        hint=f"{field_name} must be 0 or more",
+        field=column,
+    )
+    if field_name == "mrr":
+        if parsed.blank.any():
+            collector.warn(
+                f"{int(parsed.blank.sum()):,} customers have no MRR ({example_rows(parsed.blank, rows)})",
+                "they are kept; fill in MRR where it is known",
+                field=column,
+            )
+        zero = values == 0
+        if zero.any():
+            collector.warn(
+                f"{int(zero.sum()):,} customers have MRR 0 ({example_rows(zero, rows)})",
+                "they are kept; check whether they are free accounts",
+                field=column,
+            )
+    out[field_name] = values.astype(np.float64)
+
+
+__all__ = ["validate_customers", "default_id_column", "CustomerTable", "EXAMPLES_PER_KIND"]

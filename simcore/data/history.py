@@ -1,0 +1,269 @@
+"""MRR history: loading, validation and expansion to one row per customer-month.
+
+History rows are a change log: a row ``(customer, month, mrr)`` gives the customer's
+MRR from that month until the month before their next row; MRR ends when the customer
+churns. One row per month is the special case of a change every month.
+
+Placing months on a customer's tenure needs the month of their first payment:
+
+* date shape: the signup month. Payment k (k = 0, 1, ...) falls in signup month + k;
+  a churned customer paid in k = 0 .. tenure_months - 1, an active one in
+  k = 0 .. tenure_months (DESIGN.md §4 and :mod:`simcore.data.customers`).
+* tenure shape (no dates): an active customer's last payment is taken to fall in the
+  ``as_of`` month (or, without ``as_of``, the latest month in the history), so their first
+  payment is tenure_months earlier; a churned customer's last payment is taken to fall in
+  the month of their last history row. This placement is an approximation and is only
+  used for history.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simcore.config import HistorySource
+from simcore.data.book import CustomerBook
+from simcore.data.customers import suggest
+from simcore.data.parse import example_rows, ids_as_text, parse_months, parse_numbers, report_rows
+from simcore.data.sources import RawTable, read_sql, read_table
+from simcore.errors import ProblemCollector
+
+HISTORY_COLUMNS = ("customer_id", "month", "mrr")
+
+
+def read_history(spec: HistorySource, base_dir: Path) -> RawTable:
+    """Read the history table named by ``spec`` (file relative to ``base_dir``, or SQL)."""
+    if spec.sql is not None:
+        return read_sql(spec.sql.query, spec.sql.url_env, what="history")
+    path = Path(spec.path).expanduser()
+    path = path if path.is_absolute() else Path(base_dir) / path
+    wanted = [spec.columns.id, spec.columns.month, spec.columns.mrr]
+    return read_table(
+        path,
+        spec.path,
+        delimiter=spec.delimiter,
+        sheet=spec.sheet,
+        text_columns=(spec.columns.id, spec.columns.month),
+        number_columns=(spec.columns.mrr,),
+        keep=lambda header: [c for c in header if c in wanted],
+    )
+
+
+def _month_numbers(values: np.ndarray) -> np.ndarray:
+    """Months since 1970-01 (int64) of a datetime64 array."""
+    return values.astype("datetime64[M]").astype(np.int64)
+
+
+def payment_window(
+    customers: pd.DataFrame,
+    shape: str,
+    as_of: pd.Timestamp | None,
+    history_customer: np.ndarray | None = None,
+    history_month: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """First payment month (months since 1970-01) and index of the last payment (0-based
+    tenure month) per customer, in the order of ``customers``.
+
+    ``history_customer`` (positions into ``customers``) and ``history_month`` (months
+    since 1970-01) are needed for the tenure shape only; see the module docstring.
+    """
+    tenure = customers["tenure_months"].to_numpy(dtype=np.int64)
+    churned = customers["churned"].to_numpy(dtype=bool)
+    last_index = np.where(churned, tenure - 1, tenure)
+    if shape == "date":
+        return _month_numbers(customers["signup_date"].to_numpy(dtype="datetime64[ns]")), last_index
+    n = len(customers)
+    latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    if history_customer is not None and len(history_customer):
+        np.maximum.at(latest, history_customer, history_month)
+    latest = np.where(latest == np.iinfo(np.int64).min, 0, latest)
+    if as_of is not None:
+        end_active = _month_numbers(np.array([pd.Timestamp(as_of).to_datetime64()]))[0]
+    elif history_month is not None and len(history_month):
+        end_active = int(history_month.max())
+    else:
+        end_active = 0
+    last_month = np.where(churned, latest, end_active)
+    return last_month - last_index, last_index
+
+
+def validate_history(
+    raw: RawTable,
+    spec: HistorySource,
+    customers: pd.DataFrame,
+    shape: str,
+    as_of: pd.Timestamp | None,
+    collector: ProblemCollector,
+) -> pd.DataFrame | None:
+    """Check a history table against the customers; return the canonical history
+    (customer_id, month, mrr, sorted) or ``None`` when errors were added to ``collector``."""
+    frame = raw.frame
+    names = {"id": spec.columns.id, "month": spec.columns.month, "mrr": spec.columns.mrr}
+    for key, column in names.items():
+        if column not in frame.columns:
+            collector.add(
+                f"column '{column}' (data.history.columns.{key}) is not in the history",
+                suggest(column, raw.header),
+                row=1 if raw.first_row == 2 else None,
+                field=column,
+            )
+    if collector.error_count:
+        return None
+    n = len(frame)
+    if n == 0:
+        collector.add("the history has a header but no rows", "export it again, or remove data.history")
+        return None
+    rows = np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)
+
+    ids, blank_id = ids_as_text(frame[names["id"]])
+    report_rows(collector, blank_id, rows, lambda i: "customer id is blank", hint="give every row a customer id", field=names["id"])
+    months = parse_months(frame[names["month"]])
+    report_rows(
+        collector,
+        months.bad,
+        rows,
+        lambda i: f"month {str(frame[names['month']].iloc[i]).strip()!r} cannot be read",
+        hint="write months as YYYY-MM or YYYY-MM-DD",
+        field=names["month"],
+    )
+    report_rows(collector, months.blank, rows, lambda i: "month is blank", hint="give every row a month", field=names["month"])
+    mrr = parse_numbers(frame[names["mrr"]])
+    report_rows(
+        collector,
+        mrr.bad,
+        rows,
+        lambda i: f"MRR {str(frame[names['mrr']].iloc[i]).strip()!r} cannot be read",
+        hint="write plain numbers such as 1234.50 (no decimal comma)",
+        field=names["mrr"],
+    )
+    report_rows(collector, mrr.blank, rows, lambda i: "MRR is blank", hint="give every row an MRR (0 for a free month)", field=names["mrr"])
+    report_rows(
+        collector,
+        ~np.isnan(mrr.values) & (mrr.values < 0),
+        rows,
+        lambda i: f"MRR {mrr.values[i]:g} is negative",
+        hint="MRR must be 0 or more",
+        field=names["mrr"],
+    )
+
+    position = pd.Index(customers["customer_id"]).get_indexer(ids.where(~blank_id, None))
+    unknown = ~blank_id & (position < 0)
+    report_rows(
+        collector,
+        unknown,
+        rows,
+        lambda i: f"customer id {ids.iloc[i]!r} is not in the customer book",
+        hint="remove the row or add the customer to the customer table",
+        field=names["id"],
+    )
+    usable = (position >= 0) & ~months.bad & ~months.blank
+    month_number = np.where(usable, _month_numbers(months.values), 0)
+    if usable.any():
+        keys = pd.DataFrame({"position": position[usable], "month": month_number[usable]})
+        repeated = keys.duplicated(keep="first").to_numpy()
+        flagged = np.zeros(n, bool)
+        flagged[np.flatnonzero(usable)[repeated]] = True
+        report_rows(
+            collector,
+            flagged,
+            rows,
+            lambda i: f"customer {ids.iloc[i]!r} has a second row for {str(months.values[i])[:7]}",
+            hint="keep one MRR per customer and month",
+            field=names["month"],
+        )
+        start, last_index = payment_window(customers, shape, as_of, position[usable], month_number[usable])
+        index_in_tenure = np.full(n, 0, dtype=np.int64)
+        index_in_tenure[usable] = month_number[usable] - start[position[usable]]
+        if shape == "date":
+            early = usable & (index_in_tenure < 0)
+            signup = customers["signup_date"].to_numpy(dtype="datetime64[ns]")
+            report_rows(
+                collector,
+                early,
+                rows,
+                lambda i: f"month {str(months.values[i])[:7]} is before customer {ids.iloc[i]!r} signed up "
+                f"({str(signup[position[i]])[:10]})",
+                hint="correct the month or the signup date",
+                field=names["month"],
+            )
+        else:
+            churned = customers["churned"].to_numpy(dtype=bool)
+            early = usable & (index_in_tenure < 0) & ~churned[np.maximum(position, 0)]
+            report_rows(
+                collector,
+                early,
+                rows,
+                lambda i: f"month {str(months.values[i])[:7]} is more than tenure "
+                f"({customers['tenure_months'].iat[position[i]]} months) before the latest month",
+                hint="correct the month or the customer's tenure",
+                field=names["month"],
+            )
+        late = usable & (index_in_tenure > last_index[np.maximum(position, 0)])
+        if late.any() and not collector.error_count:
+            collector.warn(
+                f"{int(late.sum()):,} history rows fall after the customer's last paid month "
+                f"({example_rows(late, rows)}); they are kept but not used",
+                "check churn dates, or remove MRR after churn",
+                source=raw.source,
+                field=names["month"],
+            )
+    if collector.error_count:
+        return None
+    history = pd.DataFrame(
+        {
+            "customer_id": ids.to_numpy(dtype=object),
+            "month": months.values,
+            "mrr": mrr.values.astype(np.float64),
+        }
+    )
+    return history.sort_values(["customer_id", "month"], kind="stable").reset_index(drop=True)
+
+
+def history_monthly(book: CustomerBook) -> pd.DataFrame:
+    """One row per active customer-month from the first history row of each customer.
+
+    The change-log history is carried forward: each row's MRR holds until the customer's
+    next row, and ends with the customer's last paid month (the month before churn, or the
+    ``as_of`` month for an active customer). Months before a customer's first history row
+    have no known MRR and are not included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``customer_id`` (str), ``month`` (datetime64[ns], first day of month),
+        ``mrr`` (float64, per month), ``tenure_month`` (int64, 0 = signup month), sorted by
+        customer and month. Empty when the book has no history.
+    """
+    columns = ["customer_id", "month", "mrr", "tenure_month"]
+    if book.history is None or len(book.history) == 0:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, [object, "datetime64[ns]", "float64", "int64"])})
+    history = book.history.sort_values(["customer_id", "month"], kind="stable")
+    customers = book.customers
+    position = pd.Index(customers["customer_id"]).get_indexer(history["customer_id"])
+    month_number = _month_numbers(history["month"].to_numpy(dtype="datetime64[ns]"))
+    start, last_index = payment_window(customers, book.shape, book.as_of, position, month_number)
+    first_index = month_number - start[position]
+    same_next = np.zeros(len(history), bool)
+    same_next[:-1] = position[1:] == position[:-1]
+    next_index = np.empty(len(history), dtype=np.int64)
+    next_index[:-1] = first_index[1:]
+    end_index = np.where(same_next, next_index - 1, last_index[position])
+    end_index = np.minimum(end_index, last_index[position])
+    first_index = np.maximum(first_index, 0)
+    lengths = np.maximum(end_index - first_index + 1, 0)
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(len(history)), lengths)
+    # Offset of each expanded row within its history row: 0, 1, ..., length - 1.
+    run_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    tenure_month = first_index[owner] + (np.arange(total) - run_start)
+    calendar = (start[position][owner] + tenure_month).astype("datetime64[M]").astype("datetime64[ns]")
+    return pd.DataFrame(
+        {
+            "customer_id": history["customer_id"].to_numpy(dtype=object)[owner],
+            "month": calendar,
+            "mrr": history["mrr"].to_numpy(dtype=np.float64)[owner],
+            "tenure_month": tenure_month.astype(np.int64),
+        }
+    )
