@@ -59,9 +59,16 @@ def build_config(source: Path, **flags):
         return with_overrides(
             config, segments={"by": segment_by or None, "min_customers": min_customers}
         )
-    if not source.exists():
-        raise ConfigError(Problem("file not found", "check the path", source=str(source)))
-    return quick_config(source, segment_by=segment_by, min_customers=min_customers, **{k: flags.get(k) for k in QUICK_FLAGS})
+    problems = [] if source.exists() else [Problem("file not found", "check the path", source=str(source))]
+    try:
+        config = quick_config(
+            source, segment_by=segment_by, min_customers=min_customers, **{k: flags.get(k) for k in QUICK_FLAGS}
+        )
+    except ConfigError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
 
 
 def print_warnings(problems) -> None:
@@ -73,19 +80,25 @@ def make_console(stderr: bool = False):
     """A rich console: colour only on a terminal and when NO_COLOR is unset."""
     from rich.console import Console
 
-    no_color = bool(os.environ.get("NO_COLOR")) or not (sys.stderr if stderr else sys.stdout).isatty()
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    terminal = stream.isatty()
+    no_color = bool(os.environ.get("NO_COLOR")) or not terminal
+    # Piped output (files, CI logs) gets a wide fixed width instead of rich's 80 columns,
+    # so tables are never squeezed into truncated headers.
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False, width=None if terminal else 160)
 
 
-def render_table(frame, title: str | None = None, formats: dict[str, str] | None = None):
-    """A rich Table of a DataFrame with per-column number formats."""
+def render_table(frame, title: str | None = None, formats: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None):
+    """A rich Table of a DataFrame with per-column number formats and display headers."""
     from rich.table import Table
 
     formats = formats or {}
+    headers = headers or {}
     table = Table(title=title, show_lines=False, header_style="bold")
     for column in frame.columns:
         numeric = frame[column].dtype.kind in "iuf"
-        table.add_column(str(column), justify="right" if numeric else "left")
+        table.add_column(headers.get(column, str(column)), justify="right" if numeric else "left", no_wrap=True)
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row):

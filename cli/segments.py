@@ -33,5 +33,8 @@ def segments(source: Path, as_json: bool, out: Path | None, **flags) -> None:
         return
     title = f"{len(summary) - 1} segments, {int(summary['customers'].iloc[-1]):,} customers ({segmented.book.source})"
     make_console().print(render_table(
-        summary, title, {"churned_share": ".1%", "median_tenure_months": ".0f", "mrr_total": ",.0f", "mrr_mean": ",.2f"}
+        summary, title,
+        formats={"churned_share": ".1%", "median_tenure_months": ".0f", "mrr_total": ",.0f", "mrr_mean": ",.2f"},
+        headers={"churned_share": "churned %", "median_tenure_months": "median tenure (months)",
+                 "mrr_total": "MRR, active", "mrr_mean": "mean MRR, active"},
     ))

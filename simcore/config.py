@@ -816,7 +816,7 @@ def quick_config(
         "churn": churn_col, "mrr": mrr_col,
     }
     data: dict[str, Any] = {
-        "customers": str(Path(path).resolve()),
+        "customers": str(path),
         "columns": {k: v for k, v in columns.items() if v is not None},
     }
     if as_of is not None:

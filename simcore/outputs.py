@@ -22,6 +22,16 @@ def _occupied(path: Path) -> bool:
     return path.exists() and (not path.is_dir() or any(path.iterdir()))
 
 
+def _default_permissions(root: Path) -> None:
+    """Temporary files and directories are created private (0600/0700); results are
+    ordinary files, so give them the permissions the user's umask asks for."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(root, 0o777 & ~mask)
+    for path in root.rglob("*"):
+        os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+
+
 @contextlib.contextmanager
 def atomic_directory(target: str | Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a temporary directory; on success it becomes ``target``.
@@ -54,7 +64,7 @@ def atomic_directory(target: str | Path, *, force: bool = False) -> Iterator[Pat
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    os.chmod(staging, 0o755)
+    _default_permissions(staging)
     if target.exists():
         retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
         os.replace(target, retired / target.name)
