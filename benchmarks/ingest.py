@@ -42,16 +42,13 @@ book = load_book(data, Path(path).parent)
 timings["load_validate_s"] = time.perf_counter() - start
 result = {"customers": len(book.customers), "churned": int(book.customers["churned"].sum())}
 if segment:
-    try:
-        from simcore.config import SegmentsConfig
-        from simcore.segments import assign_segments
-    except ImportError:
-        result["segmentation"] = "simcore.segments.assign_segments not available"
-    else:
-        start = time.perf_counter()
-        assignment = assign_segments(book.customers, SegmentsConfig(by=["plan"], min_customers=100))
-        timings["segment_s"] = time.perf_counter() - start
-        result["segmentation"] = "by plan"
+    from simcore.config import SegmentsConfig
+    from simcore.segments import assign_segments
+
+    start = time.perf_counter()
+    assign_segments(book.customers, SegmentsConfig(by=["plan"], min_customers=100))
+    timings["segment_s"] = time.perf_counter() - start
+    result["segmentation"] = "by plan"
 result.update(timings)
 result["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 print(json.dumps(result))
