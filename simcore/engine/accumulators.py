@@ -1,0 +1,162 @@
+"""Fixed-size accumulators of a simulation and the NumPy steps that fill them.
+
+Shared by the numba engine (:mod:`simcore.engine.run`) and the NumPy reference
+(:mod:`simcore.engine.reference`); nothing here imports numba.
+
+Memory is bounded by ``replications x horizon`` (per-replication totals and monthly
+series) plus one block of scratch (``block_size x horizon^2`` lifetime counts) and the
+per-segment histograms — never by customers x replications.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simcore.engine.compile import CompiledSegment
+
+#: Columns of the per-replication ``totals`` accumulator.
+TOTAL_COLUMNS = (
+    "existing_customers",
+    "existing_value_sum",
+    "existing_value_sum_of_squares",
+    "existing_value_min",
+    "existing_value_max",
+    "new_customers",
+    "new_value_sum",
+    "new_value_sum_of_squares",
+    "new_value_min",
+    "new_value_max",
+    "new_profit_at_start_sum",
+)
+N_TOTALS = len(TOTAL_COLUMNS)
+EXISTING_COUNT, EXISTING_SUM, EXISTING_SQUARES, EXISTING_MIN, EXISTING_MAX = 0, 1, 2, 3, 4
+NEW_COUNT, NEW_SUM, NEW_SQUARES, NEW_MIN, NEW_MAX, NEW_PROFIT_AT_START = 5, 6, 7, 8, 9, 10
+
+#: Default number of bins of the per-customer value histograms.
+DEFAULT_BINS = 4096
+EXISTING, NEW = 0, 1
+POPULATIONS = ("existing", "new")
+METRICS = ("active_customers", "mrr", "contribution")
+
+
+@dataclass
+class SegmentAccumulators:
+    """Everything the summaries need for one segment, whatever computed it.
+
+    Attributes
+    ----------
+    totals : (R, N_TOTALS) float64
+        Per replication: customers, value sum, sum of squares, min, max (existing, then
+        new, value at acquisition before acquisition cost) and the new customers'
+        profit discounted to the projection start (see ``kernels.TOTAL_COLUMNS``).
+    monthly : (R, 2, 3, H) float64
+        Per replication, population (existing, new) and projection month: active
+        customers, MRR, contribution.
+    acquisition_spend : (H,) float64
+        Acquisition cost paid in each projection month (same in every replication).
+    histogram : (2, n_bins + 2) int64
+        Per-customer value counts pooled over replications (existing, new); bin 0 is
+        below ``bounds[p, 0]``, the last bin at or above ``bounds[p, 1]``.
+    bounds : (2, 2) float64
+    payback : (H + 2,) int64
+        New customers by payback months (index ``H + 1`` = not within the horizon).
+    """
+
+    totals: np.ndarray
+    monthly: np.ndarray
+    acquisition_spend: np.ndarray
+    histogram: np.ndarray
+    bounds: np.ndarray
+    payback: np.ndarray
+
+
+def empty_accumulators(segment: CompiledSegment, n_bins: int) -> SegmentAccumulators:
+    R, H = segment.replications, segment.horizon_months
+    totals = np.zeros((R, N_TOTALS))
+    totals[:, [EXISTING_MIN, NEW_MIN]] = np.inf
+    totals[:, [EXISTING_MAX, NEW_MAX]] = -np.inf
+    return SegmentAccumulators(
+        totals=totals, monthly=np.zeros((R, 2, 3, H)),
+        acquisition_spend=segment.cohort_counts * segment.new_acquisition_cost,
+        histogram=np.zeros((2, n_bins + 2), dtype=np.int64),
+        bounds=segment.histogram_bounds.copy(), payback=np.zeros(H + 2, dtype=np.int64))
+
+
+def histogram_bins(values: np.ndarray, low: float, high: float, n_bins: int) -> np.ndarray:
+    """NumPy twin of the kernels' binning (0 = underflow, n_bins + 1 = overflow)."""
+    position = (np.asarray(values, dtype=np.float64) - low) * (n_bins / (high - low))
+    bins = np.where(position < 0, 0, np.where(position >= n_bins, n_bins + 1, 0))
+    inside = (position >= 0) & (position < n_bins)
+    bins[inside] = position[inside].astype(np.int64) + 1
+    return bins.astype(np.int64)
+
+
+def add_existing_ends(segment: CompiledSegment, ends: np.ndarray, monthly: np.ndarray) -> None:
+    """Turn end-month records (B, 3, H + 1) of constant-MRR customers into monthly totals.
+
+    A customer with lifetime ``L`` is active in months ``c < L``, so the active totals
+    of month ``c`` are the records with ``L > c``: a reverse cumulative sum.
+    """
+    H = segment.horizon_months
+    active = np.cumsum(ends[:, :, ::-1], axis=2)[:, :, ::-1][:, :, 1:]
+    mrr = active[:, 1] * segment.price_existing[:H]
+    monthly[:, 0] += active[:, 0]
+    monthly[:, 1] += mrr
+    monthly[:, 2] += mrr * segment.contribution_margin[:H] - active[:, 2] * segment.cost_multiplier[:H]
+
+
+def new_monthly_contribution(segment: CompiledSegment) -> np.ndarray:
+    """(H, H) contribution of a constant-MRR new customer: [acquisition month, tenure month]."""
+    H = segment.horizon_months
+    calendar = np.arange(H)[:, None] + np.arange(H)[None, :]
+    return (segment.new_mrr * segment.price_new[calendar] * segment.price_new_tenure[None, :H]
+            * segment.contribution_margin[calendar]
+            - segment.new_cost_per_month * segment.cost_multiplier[calendar])
+
+
+def add_new_lifetimes(segment: CompiledSegment, lifetimes: np.ndarray, totals: np.ndarray,
+                      monthly: np.ndarray, histogram: np.ndarray, payback: np.ndarray,
+                      n_bins: int) -> None:
+    """Fold (B, H, H + 1) counts of constant-MRR new customers by (acquisition month,
+    lifetime) into totals (B, ...), monthly (B, 3, H), the pooled histogram and payback."""
+    H = segment.horizon_months
+    counts = lifetimes.astype(np.float64)
+    value = segment.new_value_table
+    present = lifetimes > 0
+    totals[:, NEW_COUNT] += counts.sum(axis=(1, 2))
+    totals[:, NEW_SUM] += (counts * value).sum(axis=(1, 2))
+    totals[:, NEW_SQUARES] += (counts * value * value).sum(axis=(1, 2))
+    totals[:, NEW_MIN] = np.minimum(totals[:, NEW_MIN],
+                                    np.where(present, value, np.inf).min(axis=(1, 2)))
+    totals[:, NEW_MAX] = np.maximum(totals[:, NEW_MAX],
+                                    np.where(present, value, -np.inf).max(axis=(1, 2)))
+    profit = segment.discount[:H, None] * (value - segment.new_acquisition_cost)
+    totals[:, NEW_PROFIT_AT_START] += (counts * profit).sum(axis=(1, 2))
+
+    pooled = lifetimes.sum(axis=0)
+    low, high = segment.histogram_bounds[NEW]
+    bins = histogram_bins(value, low, high, n_bins)
+    histogram[NEW] += np.bincount(bins.ravel(), weights=pooled.ravel(),
+                                  minlength=n_bins + 2).astype(np.int64)
+    for c0 in range(H):
+        needed = segment.new_payback_months[c0]
+        if needed <= H:
+            paid = int(pooled[c0, needed:].sum())
+            payback[needed] += paid
+            payback[H + 1] += int(pooled[c0].sum()) - paid
+        else:
+            payback[H + 1] += int(pooled[c0].sum())
+
+    alive = np.cumsum(lifetimes[:, :, ::-1], axis=2)[:, :, ::-1][:, :, 1:].astype(np.float64)
+    contribution = new_monthly_contribution(segment)
+    tenure_price = segment.price_new_tenure[:H]
+    for c0 in range(H):
+        span = H - c0
+        here = alive[:, c0, :span]
+        monthly[:, 0, c0:] += here
+        monthly[:, 1, c0:] += here * (segment.new_mrr * segment.price_new[c0:H] * tenure_price[:span])
+        monthly[:, 2, c0:] += here * contribution[c0, :span]
+
+

@@ -1,0 +1,530 @@
+"""Compile fitted models, economics and a scenario into plain arrays for the kernels.
+
+One :class:`CompiledSegment` holds everything the kernels need for one segment under
+one scenario; :class:`CompiledBook` holds the segments of one run. Nothing here is
+random except the retention parameter draws, which come from the fit's own
+``survival_draws`` with a seed derived from the run seed and the segment name, so two
+scenarios of one run share them (common random numbers).
+
+Time conventions (DESIGN §4): projection month ``c`` counts from ``as_of`` (0 = the
+first month); tenure ``a`` counts whole months since signup. Existing customers pay in
+projection month 0 (they are active at ``as_of``) and use the conditional survival
+``S(a + c) / S(a)``, modified by the scenario's hazard multiplier in calendar time. A
+new customer acquired in projection month ``c0`` pays in its tenure months
+``k = 0, 1, ...`` (calendar month ``c0 + k``). Each customer's value is counted over
+``horizon_months`` months from the moment it is valued: ``as_of`` for existing
+customers, acquisition for new ones; calendar schedules therefore run for
+``2 * horizon_months`` months.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from simcore.economics import Economics, monthly_discount_factor
+from simcore.engine.levers import ScenarioLevers, schedule
+from simcore.errors import ConfigError, FitError, Problem
+
+__all__ = [
+    "CompiledBook",
+    "CompiledSegment",
+    "ScenarioLevers",
+    "baseline_acquisition_per_month",
+    "compile_book",
+    "compile_segment",
+    "customer_keys",
+    "segment_key",
+]
+
+_FLOAT = np.float64
+# Hash key for customer ids: fixed so customer keys are stable across runs.
+_CUSTOMER_HASH_KEY = "simcore-customer"
+_CLEAR_TOP_BIT = np.uint64((1 << 63) - 1)
+
+
+@dataclass(frozen=True)
+class CompiledSegment:
+    """Plain arrays describing one segment under one scenario.
+
+    Shapes use ``R`` = replications, ``H`` = ``horizon_months``, ``N`` = existing
+    customers, ``G`` = distinct tenures among them, ``T`` = ``max tenure + H``.
+    All money is per customer per month unless the name says otherwise.
+
+    Attributes
+    ----------
+    hazard : (R, T) float64
+        Base monthly hazard ``h_r(t) = 1 - S_r(t+1) / S_r(t)`` under parameter draw
+        ``r``, tenure ``t = 0..T-1`` (1 where ``S_r(t) = 0``).
+    hazard_multiplier : (2H,) float64
+        Scenario factor ``m(c)`` on the hazard in projection month ``c``.
+    group_tenure : (G,) int64
+        Tenure (completed months) of each tenure group of existing customers.
+    customer_group, customer_key, customer_mrr, customer_cost_per_month : (N,)
+        Group index, RNG key (uint64, from the customer id), current MRR and fixed
+        monthly cost to serve (support + other) of each existing customer.
+    customer_cac : (N,) float64
+        Acquisition cost already paid for each existing customer (sunk; reported only).
+    cohort_counts : (H,) int64
+        New customers acquired in each projection month.
+    new_mrr, new_cost_per_month, new_acquisition_cost : float
+        Starting MRR, fixed monthly cost to serve and one-off acquisition cost
+        (CAC x multiplier + onboarding x multiplier) of a new customer.
+    new_cac, new_onboarding_cost : float
+        The two parts of ``new_acquisition_cost``.
+    price_existing, price_new : (2H,) float64
+        Calendar price factors for existing and new customers.
+    price_new_tenure : (H,) float64
+        Tenure price factor ``D(k)`` of new customers (introductory discounts).
+    gross_margin : (2H,) float64
+        Gross margin (fraction) by calendar month, after the scenario change.
+    contribution_margin : (2H,) float64
+        ``gross_margin - infrastructure_cost_share`` by calendar month.
+    cost_multiplier : (2H,) float64
+        Factor ``K(c)`` on fixed cost to serve by calendar month.
+    discount : (2H + 1,) float64
+        ``d ** t`` for ``t = 0..2H``.
+    existing_margin_prefix, existing_cost_prefix : (H + 1,) float64
+        ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c)`` and
+        ``B(L) = sum_{c<L} d^c K(c)``: an existing customer with constant MRR ``m``,
+        cost ``k`` and ``L`` active months has value ``m A(L) - k B(L)``.
+    new_value_table : (H, H + 1) float64
+        Discounted value at acquisition (before acquisition cost) of a new customer
+        acquired in month ``c0`` who stays ``L`` months, with constant base MRR.
+    new_payback_months : (H,) int64
+        Months of contribution a constant-MRR new customer of cohort ``c0`` needs to
+        earn back its acquisition cost (``H + 1`` = not within the horizon).
+    p_expansion, expansion_log_mean, expansion_log_sd, p_contraction,
+    contraction_log_mean, contraction_log_sd : float
+        Revenue dynamics after the scenario's multipliers.
+    histogram_bounds : (2, 2) float64
+        ``[[low, high] existing, [low, high] new]`` bounds of the per-customer value
+        histograms (values outside are counted in under/overflow bins).
+    """
+
+    name: str
+    segment_key: np.uint64
+    horizon_months: int
+    replications: int
+    monthly_discount_factor: float
+    hazard: np.ndarray
+    hazard_multiplier: np.ndarray
+    group_tenure: np.ndarray
+    customer_group: np.ndarray
+    customer_key: np.ndarray
+    customer_mrr: np.ndarray
+    customer_cost_per_month: np.ndarray
+    customer_cac: np.ndarray
+    cohort_counts: np.ndarray
+    new_mrr: float
+    new_cost_per_month: float
+    new_cac: float
+    new_onboarding_cost: float
+    new_acquisition_cost: float
+    price_existing: np.ndarray
+    price_new: np.ndarray
+    price_new_tenure: np.ndarray
+    gross_margin: np.ndarray
+    contribution_margin: np.ndarray
+    cost_multiplier: np.ndarray
+    discount: np.ndarray
+    existing_margin_prefix: np.ndarray
+    existing_cost_prefix: np.ndarray
+    new_value_table: np.ndarray
+    new_payback_months: np.ndarray
+    p_expansion: float
+    expansion_log_mean: float
+    expansion_log_sd: float
+    p_contraction: float
+    contraction_log_mean: float
+    contraction_log_sd: float
+    histogram_bounds: np.ndarray
+    economics: Economics = field(repr=False, default=None)
+    levers: ScenarioLevers = field(repr=False, default=None)
+
+    @property
+    def has_dynamics(self) -> bool:
+        """True when MRR can change through expansion or contraction events."""
+        return self.p_expansion > 0.0 or self.p_contraction > 0.0
+
+    @property
+    def n_existing(self) -> int:
+        return int(self.customer_key.shape[0])
+
+    @property
+    def n_new(self) -> int:
+        return int(self.cohort_counts.sum())
+
+
+@dataclass(frozen=True)
+class CompiledBook:
+    """The compiled segments of one run, with the run's settings."""
+
+    segments: tuple[CompiledSegment, ...]
+    seed: int
+    replications: int
+    horizon_months: int
+
+    @property
+    def names(self) -> list[str]:
+        return [segment.name for segment in self.segments]
+
+
+def segment_key(name: str) -> np.uint64:
+    """Stable 64-bit RNG key of a segment name (independent of segment order)."""
+    data = name.encode("utf-8")
+    return np.uint64((zlib.crc32(data) << 32) | zlib.adler32(data))
+
+
+def customer_keys(customer_ids: pd.Series) -> np.ndarray:
+    """Stable 64-bit RNG keys of customer ids (top bit clear; new customers set it).
+
+    Uses pandas' SipHash-based ``hash_pandas_object`` with a fixed key, so a customer
+    keeps its random numbers when the book is re-sorted or re-segmented.
+    """
+    hashed = pd.util.hash_pandas_object(
+        customer_ids.astype(str), index=False, hash_key=_CUSTOMER_HASH_KEY[:16].ljust(16, "0")
+    ).to_numpy(dtype=np.uint64)
+    return hashed & _CLEAR_TOP_BIT
+
+
+def baseline_acquisition_per_month(customers: pd.DataFrame, as_of: pd.Timestamp | None) -> float:
+    """Average signups per month over the 12 months up to ``as_of``.
+
+    Counts customers (churned or not) with ``as_of - 12 months < signup_date <= as_of``
+    and divides by 12. Returns 0 when there are no signup dates or no ``as_of``.
+    """
+    if "signup_date" not in customers.columns or as_of is None:
+        return 0.0
+    signups = pd.to_datetime(customers["signup_date"])
+    start = pd.Timestamp(as_of) - pd.DateOffset(months=12)
+    recent = (signups > start) & (signups <= pd.Timestamp(as_of))
+    return float(recent.sum()) / 12.0
+
+
+def _rounded_counts(volume: np.ndarray) -> np.ndarray:
+    """Whole customers per month whose running total tracks the running volume."""
+    cumulative = np.floor(np.cumsum(volume) + 0.5)
+    return np.diff(np.concatenate([[0.0], cumulative])).astype(np.int64)
+
+
+def _hazard_from_draws(draws: np.ndarray, n_months: int, replications: int, name: str) -> np.ndarray:
+    draws = np.asarray(draws, dtype=_FLOAT)
+    expected = (replications, n_months + 1)
+    problems = []
+    if draws.shape != expected:
+        problems.append(f"survival_draws returned shape {draws.shape}, expected {expected}")
+    elif not np.all(np.isfinite(draws)) or np.any(draws < 0) or np.any(draws > 1 + 1e-12):
+        problems.append("survival_draws returned values outside [0, 1]")
+    elif np.any(np.diff(draws, axis=1) > 1e-12) or np.any(np.abs(draws[:, 0] - 1) > 1e-9):
+        problems.append("survival_draws rows must start at 1 and never increase")
+    if problems:
+        raise FitError([Problem(message, "this is a defect of the retention fit; refit the "
+                                "segment or choose another family", field=f"segments.{name}")
+                        for message in problems])
+    draws = np.minimum(draws, 1.0)
+    previous = draws[:, :-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = np.where(previous > 0, 1.0 - draws[:, 1:] / previous, 1.0)
+    return np.clip(hazard, 0.0, 1.0)
+
+
+def _column_or(frame: pd.DataFrame, column: str, default: float) -> np.ndarray:
+    if column in frame.columns:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=_FLOAT)
+        return np.where(np.isfinite(values), values, default)
+    return np.full(len(frame), default, dtype=_FLOAT)
+
+
+def _dynamics_values(dynamics: Any, levers: ScenarioLevers, name: str) -> tuple[float, ...]:
+    if dynamics is None:
+        return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    p_expansion = float(dynamics.p_expansion) * levers.expansion_multiplier
+    p_contraction = float(dynamics.p_contraction) * levers.contraction_multiplier
+    if p_expansion + p_contraction > 1.0 + 1e-12:
+        raise ConfigError(Problem(
+            f"expansion and contraction probabilities add up to "
+            f"{p_expansion + p_contraction:.3f} per month after the scenario multipliers",
+            "lower expansion_multiplier or contraction_multiplier so the sum stays <= 1",
+            field=f"segments.{name}",
+        ))
+    return (p_expansion, float(dynamics.expansion_log_mean), float(dynamics.expansion_log_sd),
+            p_contraction, float(dynamics.contraction_log_mean),
+            float(dynamics.contraction_log_sd))
+
+
+def _growth_allowance(p: float, log_mean: float, log_sd: float, months: int) -> float:
+    """A generous bound on the log MRR change from one kind of event over ``months``."""
+    if p <= 0.0:
+        return 0.0
+    events = p * months + 4.0 * np.sqrt(p * months) + 1.0
+    return abs(log_mean) * events + 4.0 * log_sd * np.sqrt(events)
+
+
+def compile_segment(
+    name: str,
+    fit: Any,
+    economics: Economics,
+    customers: pd.DataFrame,
+    *,
+    dynamics: Any = None,
+    levers: ScenarioLevers | None = None,
+    replications: int,
+    seed: int,
+    horizon_months: int,
+    include_existing: bool = True,
+    include_new: bool = True,
+    acquisition_baseline_per_month: float = 0.0,
+    draw_method: str = "asymptotic",
+) -> CompiledSegment:
+    """Compile one segment into a :class:`CompiledSegment`.
+
+    Parameters
+    ----------
+    name
+        Segment name (its RNG key is derived from it).
+    fit
+        A fitted retention model: anything with ``survival_draws(n_draws, n_months,
+        seed, method)`` returning an ``(n_draws, n_months + 1)`` array.
+    economics
+        The segment's :class:`~simcore.economics.Economics`.
+    customers
+        The segment's rows of the customer book (canonical columns). Active rows
+        (``churned`` false) are the existing base; per-customer ``mrr``,
+        ``support_cost_per_month`` and ``cac`` win over segment values.
+    dynamics
+        A ``RevenueDynamics`` (``p_expansion``, ``expansion_log_mean``, ...) or
+        ``None`` for constant MRR.
+    levers
+        The scenario (``None`` = baseline).
+    replications, seed, horizon_months
+        Simulation settings; ``replications`` parameter draws are taken from the fit.
+    include_existing, include_new
+        Whether to simulate the existing base and new cohorts.
+    acquisition_baseline_per_month
+        New customers per month used when ``levers.acquisition_per_month`` is None.
+    draw_method
+        Passed to ``fit.survival_draws`` (``"asymptotic"`` or ``"bootstrap"``).
+    """
+    levers = levers or ScenarioLevers()
+    H = int(horizon_months)
+    if H < 1:
+        raise ConfigError(Problem(f"horizon_months must be >= 1, got {horizon_months}",
+                                  "use e.g. 120 for ten years", field="horizon_months"))
+    if replications < 1:
+        raise ConfigError(Problem(f"replications must be >= 1, got {replications}",
+                                  "use e.g. 1000", field="simulation.replications"))
+    calendar = 2 * H
+    rate = levers.discount_rate_annual if levers.discount_rate_annual is not None \
+        else economics.discount_rate_annual
+    d = monthly_discount_factor(rate)
+
+    # ----------------------------------------------------------- existing customers
+    if include_existing and len(customers):
+        active = customers.loc[~customers["churned"].astype(bool)] \
+            if "churned" in customers.columns else customers
+    else:
+        active = customers.iloc[:0]
+    tenure = active["tenure_months"].to_numpy(dtype=np.int64) if len(active) else \
+        np.zeros(0, dtype=np.int64)
+    if np.any(tenure < 0):
+        raise ConfigError(Problem("tenure_months must be >= 0 for active customers",
+                                  "check the customer book", field="tenure_months"))
+    group_tenure, customer_group = np.unique(tenure, return_inverse=True)
+    customer_group = customer_group.astype(np.int64).reshape(-1)
+    group_tenure = group_tenure.astype(np.int64)
+    # Customers of one tenure group are simulated together so that group's survival
+    # table stays in cache; a stable sort keeps the book's order within a group.
+    order = np.argsort(customer_group, kind="stable")
+    active = active.iloc[order]
+    customer_group = customer_group[order]
+    mrr = _column_or(active, "mrr", economics.default_mrr)
+    support = _column_or(active, "support_cost_per_month", economics.support_cost_per_month)
+    cost = support + economics.other_cost_to_serve_per_month
+    cac_paid = _column_or(active, "cac", economics.cac)
+    if len(active):
+        keys = customer_keys(active["customer_id"]) if "customer_id" in active.columns \
+            else np.arange(len(active), dtype=np.uint64)
+    else:
+        keys = np.zeros(0, dtype=np.uint64)
+
+    # ------------------------------------------------------------------ survival
+    max_tenure = int(group_tenure.max()) if group_tenure.size else 0
+    n_tenure = max_tenure + H
+    seg_key = segment_key(name)
+    draw_seed = int(np.random.SeedSequence(
+        [int(seed) & 0xFFFFFFFF, int(seed) >> 32, int(seg_key) & 0xFFFFFFFF, int(seg_key) >> 32]
+    ).generate_state(1)[0])
+    draws = fit.survival_draws(replications, n_tenure, seed=draw_seed, method=draw_method)
+    hazard = np.ascontiguousarray(_hazard_from_draws(draws, n_tenure, replications, name))
+
+    # ----------------------------------------------------------------- schedules
+    hazard_multiplier = schedule(levers.churn_hazard_multiplier_by_month, calendar, 1.0)
+    price_existing = schedule(levers.price_multiplier_existing_by_month, calendar, 1.0)
+    price_new = schedule(levers.price_multiplier_new_by_month, calendar, 1.0)
+    price_new_tenure = schedule(levers.new_customer_price_multiplier_by_tenure_month, H, 1.0)
+    gross_margin = economics.gross_margin + schedule(levers.gross_margin_change_by_month,
+                                                     calendar, 0.0)
+    if np.any(gross_margin < -1e-12) or np.any(gross_margin > 1 + 1e-12):
+        raise ConfigError(Problem(
+            f"gross margin of segment {name!r} leaves [0, 1] after gross_margin_change_by_month",
+            "make the change smaller", field="gross_margin_change_by_month"))
+    contribution_margin = gross_margin - economics.infrastructure_cost_share
+    cost_multiplier = schedule(levers.cost_to_serve_multiplier_by_month, calendar, 1.0)
+    discount = d ** np.arange(calendar + 1, dtype=_FLOAT)
+
+    # ------------------------------------------------------------- new customers
+    if include_new:
+        volume = levers.acquisition_per_month
+        base = schedule(volume, H, 0.0) if volume is not None else \
+            np.full(H, float(acquisition_baseline_per_month))
+        cohort_counts = _rounded_counts(base * schedule(levers.acquisition_multiplier_by_month,
+                                                        H, 1.0))
+    else:
+        cohort_counts = np.zeros(H, dtype=np.int64)
+    if levers.new_customer_mrr is not None:
+        new_mrr = float(levers.new_customer_mrr)
+    else:
+        known = pd.to_numeric(customers["mrr"], errors="coerce").dropna() \
+            if "mrr" in customers.columns else pd.Series(dtype=float)
+        new_mrr = float(known.mean()) if len(known) else economics.default_mrr
+    new_cost = economics.cost_to_serve_per_month
+    new_cac = economics.cac * levers.cac_multiplier
+    new_onboarding = economics.onboarding_cost * levers.onboarding_cost_multiplier
+    acquisition_cost = new_cac + new_onboarding
+
+    # ------------------------------------------------------------ derived tables
+    months = np.arange(H)
+    existing_margin_prefix = np.concatenate(
+        [[0.0], np.cumsum(discount[:H] * price_existing[:H] * contribution_margin[:H])])
+    existing_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * cost_multiplier[:H])])
+    calendar_index = months[:, None] + months[None, :]          # [c0, k] -> c0 + k
+    monthly_contribution = (new_mrr * price_new[calendar_index] * price_new_tenure[None, :]
+                            * contribution_margin[calendar_index]
+                            - new_cost * cost_multiplier[calendar_index])
+    new_value_table = np.concatenate(
+        [np.zeros((H, 1)), np.cumsum(monthly_contribution * discount[None, :H], axis=1)], axis=1)
+    cumulative_cash = np.cumsum(monthly_contribution, axis=1)
+    new_payback_months = np.full(H, H + 1, dtype=np.int64)
+    if acquisition_cost <= 0.0:
+        new_payback_months[:] = 0
+    else:
+        reached = cumulative_cash >= acquisition_cost
+        hit = reached.any(axis=1)
+        new_payback_months[hit] = reached[hit].argmax(axis=1) + 1
+
+    dyn = _dynamics_values(dynamics, levers, name)
+    p_expansion, expansion_mean, expansion_sd, p_contraction, contraction_mean, contraction_sd = dyn
+    log_up = _growth_allowance(p_expansion, expansion_mean, expansion_sd, H)
+    growth = np.exp(log_up)
+    positive_margin = np.sum(discount[:H] * price_existing[:H] * np.maximum(contribution_margin[:H], 0))
+    negative_margin = np.sum(discount[:H] * price_existing[:H] * np.minimum(contribution_margin[:H], 0))
+    max_mrr = float(mrr.max()) if mrr.size else 0.0
+    max_cost = float(cost.max()) if cost.size else 0.0
+    existing_bounds = [negative_margin * max_mrr * growth - max_cost * existing_cost_prefix[-1],
+                       positive_margin * max_mrr * growth]
+    if p_expansion > 0.0 or p_contraction > 0.0:
+        revenue_part = monthly_contribution + new_cost * cost_multiplier[calendar_index]
+        weighted = discount[None, :H] * revenue_part
+        fixed_cost = new_cost * float((discount[None, :H] * cost_multiplier[calendar_index])
+                                      .sum(axis=1).max())
+        new_bounds = [min(float(new_value_table.min()),
+                          float(np.minimum(weighted, 0).sum(axis=1).min()) * growth - fixed_cost),
+                      float(np.maximum(weighted, 0).sum(axis=1).max()) * growth]
+    else:
+        new_bounds = [float(new_value_table.min()), float(new_value_table.max())]
+    bounds = np.array([existing_bounds, new_bounds], dtype=_FLOAT)
+    for row in bounds:
+        if not row[1] > row[0]:
+            row[1] = row[0] + 1.0
+
+    return CompiledSegment(
+        name=name, segment_key=seg_key, horizon_months=H, replications=int(replications),
+        monthly_discount_factor=d, hazard=hazard, hazard_multiplier=hazard_multiplier,
+        group_tenure=group_tenure, customer_group=customer_group,
+        customer_key=np.ascontiguousarray(keys, dtype=np.uint64),
+        customer_mrr=np.ascontiguousarray(mrr), customer_cost_per_month=np.ascontiguousarray(cost),
+        customer_cac=cac_paid, cohort_counts=cohort_counts, new_mrr=new_mrr,
+        new_cost_per_month=new_cost, new_cac=new_cac, new_onboarding_cost=new_onboarding,
+        new_acquisition_cost=acquisition_cost, price_existing=price_existing,
+        price_new=price_new, price_new_tenure=price_new_tenure, gross_margin=gross_margin,
+        contribution_margin=contribution_margin, cost_multiplier=cost_multiplier,
+        discount=discount, existing_margin_prefix=existing_margin_prefix,
+        existing_cost_prefix=existing_cost_prefix,
+        new_value_table=np.ascontiguousarray(new_value_table),
+        new_payback_months=new_payback_months, p_expansion=p_expansion,
+        expansion_log_mean=expansion_mean, expansion_log_sd=expansion_sd,
+        p_contraction=p_contraction, contraction_log_mean=contraction_mean,
+        contraction_log_sd=contraction_sd, histogram_bounds=bounds, economics=economics,
+        levers=levers,
+    )
+
+
+def _per_segment(value: Any, name: str, what: str, default: Any = None, required: bool = True):
+    if isinstance(value, Mapping):
+        if name in value:
+            return value[name]
+        if "default" in value:
+            return value["default"]
+        if required and default is None:
+            raise ConfigError(Problem(f"no {what} for segment {name!r}",
+                                      f"add {what} for {name!r} or a 'default' entry",
+                                      field=f"{what}.{name}"))
+        return default
+    return default if value is None else value
+
+
+def compile_book(
+    fits: Mapping[str, Any],
+    customers: pd.DataFrame,
+    economics: Economics | Mapping[str, Economics],
+    *,
+    dynamics: Any = None,
+    levers: ScenarioLevers | Mapping[str, ScenarioLevers] | None = None,
+    replications: int,
+    seed: int,
+    horizon_months: int,
+    include_existing: bool = True,
+    include_new: bool = True,
+    as_of: pd.Timestamp | None = None,
+    draw_method: str = "asymptotic",
+) -> CompiledBook:
+    """Compile every segment of ``fits`` (see :func:`compile_segment`).
+
+    ``economics``, ``dynamics`` and ``levers`` are either one value for all segments
+    or a mapping from segment name (with an optional ``"default"`` entry).
+    ``customers`` needs a ``segment`` column unless there is a single segment.
+    ``as_of`` (default: the latest signup or churn date in the book) anchors the
+    baseline acquisition volume.
+    """
+    if as_of is None:
+        dates = [pd.to_datetime(customers[c]).max() for c in ("signup_date", "churn_date")
+                 if c in customers.columns]
+        dates = [d for d in dates if pd.notna(d)]
+        as_of = max(dates) if dates else None
+    segments = []
+    for name in fits:
+        if "segment" in customers.columns:
+            rows = customers.loc[customers["segment"].astype(str) == str(name)]
+        elif len(fits) == 1:
+            rows = customers
+        else:
+            raise ConfigError(Problem("the customer book has no 'segment' column",
+                                      "segment the book before simulating several segments",
+                                      field="segment"))
+        segment_levers = _per_segment(levers, name, "levers", default=ScenarioLevers(),
+                                      required=False)
+        segments.append(compile_segment(
+            name, fits[name], _per_segment(economics, name, "economics"), rows,
+            dynamics=_per_segment(dynamics, name, "dynamics", required=False),
+            levers=segment_levers, replications=replications, seed=seed,
+            horizon_months=horizon_months, include_existing=include_existing,
+            include_new=include_new,
+            acquisition_baseline_per_month=baseline_acquisition_per_month(rows, as_of),
+            draw_method=draw_method,
+        ))
+    return CompiledBook(tuple(segments), int(seed), int(replications), int(horizon_months))

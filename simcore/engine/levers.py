@@ -1,0 +1,148 @@
+"""Scenario levers: what a scenario changes, as plain numbers and schedules.
+
+The scenario layer maps YAML onto :class:`ScenarioLevers`; the compile step turns them
+into arrays. Levers act on the compiled arrays, never on the fitted model.
+
+Schedules
+---------
+A schedule is a tuple of floats indexed by month: *calendar* schedules by projection
+month ``c`` (0 = the first month after ``as_of``), *tenure* schedules by a new
+customer's tenure month ``k`` (0 = the month of acquisition). A schedule shorter than
+needed is extended with its **last value**, so ``(1.0, 1.0, 1.0, 1.1)`` means "+10% from
+month 3 on" and ``(1.5,) * 18 + (1.0,)`` means "x1.5 for months 0-17, then back to
+normal". An empty schedule is neutral everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from simcore.errors import ConfigError, ProblemCollector
+
+_SCHEDULES_NON_NEGATIVE = (
+    "churn_hazard_multiplier_by_month",
+    "price_multiplier_existing_by_month",
+    "price_multiplier_new_by_month",
+    "new_customer_price_multiplier_by_tenure_month",
+    "acquisition_multiplier_by_month",
+    "cost_to_serve_multiplier_by_month",
+)
+
+
+@dataclass(frozen=True)
+class ScenarioLevers:
+    """Everything a scenario can change; the defaults are the baseline (no change).
+
+    Parameters
+    ----------
+    churn_hazard_multiplier_by_month
+        Calendar schedule of factors (>= 0) on the monthly churn hazard. An existing
+        customer at tenure ``a`` has hazard ``min(1, h(a + c) * m(c))`` in projection
+        month ``c``; a new customer acquired in month ``c0`` has
+        ``min(1, h(c - c0) * m(c))``.
+    price_multiplier_existing_by_month
+        Calendar schedule of factors (>= 0) on existing customers' MRR.
+    price_multiplier_new_by_month
+        Calendar schedule of factors (>= 0) on new customers' MRR (list price changes
+        for customers acquired during the projection).
+    new_customer_price_multiplier_by_tenure_month
+        Tenure schedule of factors (>= 0) on a new customer's MRR, for introductory
+        discounts: ``(0.5, 0.5, 0.5, 1.0)`` = half price for the first three months.
+        Multiplies with ``price_multiplier_new_by_month``.
+    expansion_multiplier
+        Factor (>= 0) on the monthly probability of an expansion event.
+    contraction_multiplier
+        Factor (>= 0) on the monthly probability of a contraction event.
+    cac_multiplier
+        Factor (>= 0) on the acquisition cost of new customers.
+    onboarding_cost_multiplier
+        Factor (>= 0) on the onboarding cost of new customers.
+    acquisition_per_month
+        Calendar schedule of new customers acquired per month (>= 0, may be
+        fractional: counts are rounded so that cumulative totals match). ``None``
+        means the baseline from data: the average number of signups per month over
+        the 12 months before ``as_of`` when the book has signup dates, otherwise 0.
+    acquisition_multiplier_by_month
+        Calendar schedule of factors (>= 0) on the acquisition volume (0.6 = 40% fewer
+        new customers).
+    new_customer_mrr
+        Starting MRR of a new customer (money / month, >= 0). ``None`` means the mean
+        MRR of the segment's customers with a known MRR, else the segment's
+        ``default_mrr``.
+    cost_to_serve_multiplier_by_month
+        Calendar schedule of factors (>= 0) on support and other cost to serve.
+    gross_margin_change_by_month
+        Calendar schedule of additive changes to the gross margin, as fractions
+        (-0.02 = two points lower). The resulting margin must stay in [0, 1].
+    discount_rate_annual
+        Overrides every segment's annual discount rate (fraction per year, > -1).
+    """
+
+    churn_hazard_multiplier_by_month: tuple[float, ...] = ()
+    price_multiplier_existing_by_month: tuple[float, ...] = ()
+    price_multiplier_new_by_month: tuple[float, ...] = ()
+    new_customer_price_multiplier_by_tenure_month: tuple[float, ...] = ()
+    expansion_multiplier: float = 1.0
+    contraction_multiplier: float = 1.0
+    cac_multiplier: float = 1.0
+    onboarding_cost_multiplier: float = 1.0
+    acquisition_per_month: tuple[float, ...] | None = None
+    acquisition_multiplier_by_month: tuple[float, ...] = ()
+    new_customer_mrr: float | None = None
+    cost_to_serve_multiplier_by_month: tuple[float, ...] = ()
+    gross_margin_change_by_month: tuple[float, ...] = ()
+    discount_rate_annual: float | None = None
+
+    def __post_init__(self) -> None:
+        problems = ProblemCollector(source="scenario levers")
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value is None:
+                continue
+            if item.name.endswith("_by_month") or item.name.endswith("_by_tenure_month") \
+                    or item.name == "acquisition_per_month":
+                try:
+                    converted = tuple(float(v) for v in np.atleast_1d(np.asarray(value)).ravel())
+                except (TypeError, ValueError):
+                    problems.add(f"{item.name} must be a list of numbers, got {value!r}",
+                                 "write e.g. [1.0, 1.0, 1.1]", field=item.name)
+                    continue
+            else:
+                try:
+                    converted = float(value)
+                except (TypeError, ValueError):
+                    problems.add(f"{item.name} must be a number, got {value!r}",
+                                 "write a plain number", field=item.name)
+                    continue
+            object.__setattr__(self, item.name, converted)
+            numbers = converted if isinstance(converted, tuple) else (converted,)
+            if not all(math.isfinite(v) for v in numbers):
+                problems.add(f"{item.name} must be finite", "remove inf / nan values",
+                             field=item.name)
+                continue
+            must_be_non_negative = item.name in _SCHEDULES_NON_NEGATIVE or item.name in (
+                "expansion_multiplier", "contraction_multiplier", "cac_multiplier",
+                "onboarding_cost_multiplier", "acquisition_per_month", "new_customer_mrr")
+            if must_be_non_negative and any(v < 0 for v in numbers):
+                problems.add(f"{item.name} must be >= 0, got {min(numbers)}",
+                             "factors, volumes and prices cannot be negative", field=item.name)
+        if self.discount_rate_annual is not None and self.discount_rate_annual <= -1.0:
+            problems.add("discount_rate_annual must be > -1 (a fraction per year)",
+                         "write 10% or 0.10", field="discount_rate_annual")
+        problems.raise_if_errors(ConfigError)
+
+
+def schedule(values: tuple[float, ...] | None, length: int, neutral: float) -> np.ndarray:
+    """A schedule as a float64 array of ``length``, extended with its last value.
+
+    An empty (or ``None``) schedule is ``neutral`` everywhere.
+    """
+    out = np.full(length, neutral, dtype=np.float64)
+    if values:
+        given = np.asarray(values, dtype=np.float64)[:length]
+        out[: given.size] = given
+        out[given.size:] = given[-1]
+    return out
