@@ -65,9 +65,11 @@ Data-generating process
   whose hazard falls with tenure: the customers likely to churn leave first, so survivors
   get better.
 * **Churn dates**: a customer whose ``T``-th monthly anniversary falls on or before
-  ``as_of`` (2025-12-31) has churned; the churn date is that anniversary plus 3 to 26 days
-  (never past ``as_of``). Both "calendar months between the dates" and "days / 30.4375,
-  rounded down" then give exactly ``T`` whole months. Everyone else is active, and their
+  ``as_of`` (2025-12-31) has churned. They cancel during their last paid month: the churn
+  date is the ``(T-1)``-th anniversary plus 3 to 26 days, so the months elapsed lie
+  strictly between ``T - 1`` and ``T`` and the loader's convention (tenure of a churned
+  customer = payments made = months elapsed rounded up) reads back exactly ``T``, under
+  calendar months and under 30.4375-day months alike. Everyone else is active, and their
   lifetime exceeds the whole months completed by ``as_of`` (a censored observation).
 * **MRR**: the starting MRR is log-normal around the plan's median. At each monthly renewal
   after the first, one uniform ``u`` decides: ``u < p_expansion`` multiplies MRR by
@@ -131,7 +133,7 @@ DEMO_REGIONS: tuple[tuple[str, float], ...] = (
     ("latam", 0.06),
 )
 
-# Day offsets of a churn date after the T-th monthly anniversary. Calendar months and
+# Day offsets of a churn date after the (T-1)-th monthly anniversary. Calendar months and
 # 30.4375-day months can disagree by up to about 2.5 days; keeping the offset inside
 # [3, 26] makes both conventions give the same whole number of months.
 CHURN_DAY_OFFSET_MIN = 3
@@ -446,7 +448,7 @@ def generate_demo(*, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEE
     churned = lifetime <= completed_months
     paid_months = np.where(churned, lifetime, completed_months + 1)
 
-    last_anniversary = (signup_month + np.where(churned, lifetime, 0)).astype("datetime64[D]") + (signup_day - 1)
+    last_anniversary = (signup_month + np.where(churned, lifetime - 1, 0)).astype("datetime64[D]") + (signup_day - 1)
     room = (as_of - last_anniversary).astype(np.int64)
     # Anniversaries fall on days 1..28 and as_of is a month end, so room >= 3 for churners.
     highest_offset = np.clip(room, CHURN_DAY_OFFSET_MIN, CHURN_DAY_OFFSET_MAX)

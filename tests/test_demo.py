@@ -58,7 +58,8 @@ def demo(tmp_path_factory):
     customers = pd.read_csv(files.customers, dtype={"customer_id": str}, parse_dates=["signup_date", "churn_date"])
     churned = customers["churn_date"].notna().to_numpy()
     completed = calendar_months(customers["signup_date"], AS_OF)
-    lifetime = np.where(churned, calendar_months(customers["signup_date"], customers["churn_date"].fillna(AS_OF)), -1)
+    # A churned customer cancels during their last paid month: payments = months elapsed + 1.
+    lifetime = np.where(churned, calendar_months(customers["signup_date"], customers["churn_date"].fillna(AS_OF)) + 1, -1)
     customers = customers.assign(
         churned=churned,
         duration=np.where(churned, lifetime, completed),
@@ -149,9 +150,21 @@ def test_churn_dates_give_the_same_whole_months_under_both_conventions(demo):
     assert (churned["churn_date"] <= AS_OF).all()
     assert (churned["duration"] >= 1).all()
     days = (churned["churn_date"] - churned["signup_date"]).dt.days
-    assert (np.floor(days / 30.4375).astype(int) == churned["duration"]).all()
+    assert (np.floor(days / 30.4375).astype(int) + 1 == churned["duration"]).all()
     active = demo.customers[~demo.customers["churned"]]
     assert (active["duration"] >= 1).all()  # no censored duration of 0
+
+
+def test_loader_reads_back_the_generated_tenures(demo):
+    from simcore.config import load_config
+    from simcore.data import load_book
+
+    config = load_config(demo.files.config)
+    book = load_book(config.data, config.base_dir)
+    loaded = book.customers.set_index("customer_id")
+    generated = demo.customers.set_index("customer_id")
+    assert (loaded.loc[generated.index, "tenure_months"].to_numpy() == generated["duration"].to_numpy()).all()
+    assert (loaded.loc[generated.index, "churned"].to_numpy() == generated["churned"].to_numpy()).all()
 
 
 def test_twelve_month_churn_matches_sbg_and_self_serve_churns_more_than_enterprise(demo):
