@@ -15,7 +15,12 @@ from lifelines.datasets import load_rossi
 from simcore.errors import FitError
 from simcore.retention import fit_family
 from simcore.retention.families import LIFELINES_FAMILIES
-from simcore.retention.fit import _piecewise_initial_point, aggregate_survival, convergence_options
+from simcore.retention.fit import (
+    _lifelines_fitter,
+    _piecewise_initial_point,
+    aggregate_survival,
+    convergence_options,
+)
 
 BREAKPOINTS = (8.0, 20.0, 35.0)
 
@@ -73,28 +78,33 @@ def fits(rossi):
     for family, likelihood in CASES:
         options = {"breakpoints": BREAKPOINTS} if family == "piecewise_exponential" else {}
         ours = fit_family(durations, events, family=family, likelihood=likelihood, **options)
-        raw = raw_lifelines_fitter(family)
-        initial = None
-        if family == "generalized_gamma":
-            # our starting rule: the nested Weibull fit (lambda = 1), here fitted on raw rows
-            weibull = lifelines.WeibullFitter()
-            if likelihood == "interval":
-                weibull.fit_interval_censoring(*raw_bounds(durations, events))
-            else:
-                weibull.fit(durations.astype(float), events)
-            initial = np.array([np.log(weibull.lambda_), -np.log(weibull.rho_), 1.0])
-        if family == "piecewise_exponential":
-            # the same closed-form starting point our fit uses (lifelines' own start
-            # converges to a wrong point on these data); the data stay one row per person
-            initial = _piecewise_initial_point(aggregate_survival(durations, events), {"breakpoints": BREAKPOINTS})
-        # same (tight) stopping rules as our fit, so both runs reach the optimum
-        if likelihood == "interval":
-            raw.fit_interval_censoring(*raw_bounds(durations, events), initial_point=initial,
-                                       fit_options=convergence_options(raw))
-        else:
-            raw.fit(durations.astype(float), events, initial_point=initial, fit_options=convergence_options(raw))
+        raw = fit_raw_rows(raw_lifelines_fitter(family), family, likelihood, durations, events)
         out[family, likelihood] = (ours, raw)
     return out
+
+
+def fit_raw_rows(raw, family, likelihood, durations, events):
+    """Fit a lifelines fitter on one row per person, started where our fit starts."""
+    initial = None
+    if family == "generalized_gamma":
+        # our starting rule: the nested Weibull fit (lambda = 1), here fitted on raw rows
+        weibull = lifelines.WeibullFitter()
+        if likelihood == "interval":
+            weibull.fit_interval_censoring(*raw_bounds(durations, events))
+        else:
+            weibull.fit(durations.astype(float), events)
+        initial = np.array([np.log(weibull.lambda_), -np.log(weibull.rho_), 1.0])
+    if family == "piecewise_exponential":
+        # the same closed-form starting point our fit uses (lifelines' own start
+        # converges to a wrong point on these data); the data stay one row per person
+        initial = _piecewise_initial_point(aggregate_survival(durations, events), {"breakpoints": BREAKPOINTS})
+    # same (tight) stopping rules as our fit, so both runs reach the optimum
+    if likelihood == "interval":
+        raw.fit_interval_censoring(*raw_bounds(durations, events), initial_point=initial,
+                                   fit_options=convergence_options(raw))
+    else:
+        raw.fit(durations.astype(float), events, initial_point=initial, fit_options=convergence_options(raw))
+    return raw
 
 
 @pytest.mark.parametrize("family, likelihood", CASES)
@@ -110,6 +120,27 @@ def test_aggregated_fit_equals_raw_rows(fits, family, likelihood):
     assert ours.fit_log_likelihood == pytest.approx(raw.log_likelihood_, rel=1e-9)
     assert ours.n_customers == len(raw.weights) == 432
     assert ours.n_events == 114
+
+
+@pytest.mark.parametrize("family, likelihood", [("generalized_gamma", "interval"), ("cure_weibull", "continuous")])
+def test_faster_search_stops_where_lifelines_stops(fits, rossi, family, likelihood):
+    """On the same raw rows, the fitter simcore uses (lifelines' two-stage search with the
+    simplex stage evaluated without autograd) ends where lifelines' own fitter ends.
+
+    These two families take lifelines' full search: the generalized gamma's interval
+    likelihood has no finite autograd gradient, and the cure model starts there to avoid
+    the boundary of its cured fraction."""
+    durations, events = rossi
+    _, raw = fits[family, likelihood]
+    options = {"likelihood": likelihood}
+    ours = fit_raw_rows(_lifelines_fitter(family, options), family, likelihood, durations, events)
+    assert type(ours) is not type(raw)
+    np.testing.assert_allclose(ours._fitted_parameters_, raw._fitted_parameters_, rtol=1e-12, atol=0)
+    assert ours.log_likelihood_ == pytest.approx(raw.log_likelihood_, rel=1e-13)
+    both_finite = np.isfinite(raw.variance_matrix_.to_numpy())
+    np.testing.assert_array_equal(np.isfinite(ours.variance_matrix_.to_numpy()), both_finite)
+    np.testing.assert_allclose(ours.variance_matrix_.to_numpy()[both_finite],
+                               raw.variance_matrix_.to_numpy()[both_finite], rtol=1e-10)
 
 
 @pytest.mark.parametrize("family, likelihood", CASES)
