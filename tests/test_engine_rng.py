@@ -62,6 +62,15 @@ def test_numba_and_numpy_uniforms_are_bit_identical():
     np.testing.assert_array_equal(out, uniforms_np(5, 3, 99, customers, 4))
 
 
+def test_extreme_bit_patterns_stay_inside_the_open_interval():
+    from simcore.engine.rng import to_unit
+
+    extremes = [0, 1, 2**12 - 1, 2**64 - 2**12, 2**64 - 1]
+    values = [to_unit(np.uint64(z)) for z in extremes]
+    assert all(0.0 < v < 1.0 for v in values), values
+    assert values[-1] == 1.0 - 2.0 ** -53                   # largest uniform, exactly
+
+
 def test_uniforms_are_uniform_and_open_interval():
     from simcore.engine.rng import uniforms_np
 
@@ -130,3 +139,41 @@ def test_bit_identical_with_one_and_two_threads():
         results.append(json.loads(completed.stdout.strip().splitlines()[-1]))
     assert results[0].pop("threads") == 1 and results[1].pop("threads") == 2
     assert results[0] == results[1]
+
+
+def test_guided_lookup_is_the_exact_inverse_cdf():
+    """Lifetimes of the kernels equal ``min{t >= 1: S(t) <= u}`` computed in NumPy from
+    the same uniforms (NumPy twin of the RNG) and the same survival curves."""
+    from simcore.engine.accumulators import EXISTING, NEW
+    from simcore.engine.expected import expected_values
+    from simcore.engine.rng import NEW_CUSTOMER_FLAG, uniforms_np
+    from simcore.engine.run import run_segment
+
+    levers = ScenarioLevers(acquisition_per_month=(40.0, 0.0, 25.0, 0.0),
+                            churn_hazard_multiplier_by_month=(1.0, 1.7, 0.6),
+                            churn_hazard_multiplier_existing_by_month=(1.0, 1.0, 1.0, 1.3),
+                            new_customer_churn_multiplier_by_tenure_month=(0.5, 2.0, 1.0))
+    segment = _segment(levers, replications=3)
+    H = segment.horizon_months
+    expected = expected_values(segment)
+    engine = run_segment(segment, np.uint64(11))
+
+    def lifetimes(survival, u):
+        below = survival[:, 1:] <= u[:, None]
+        return np.where(below.any(axis=1), below.argmax(axis=1) + 1, H)
+
+    for r in range(segment.replications):
+        u = uniforms_np(11, r, int(segment.segment_key), segment.customer_key, 0)
+        months = lifetimes(expected.survival_existing[r][segment.customer_group], u)
+        active = (months[:, None] > np.arange(H)[None, :]).sum(axis=0)
+        np.testing.assert_array_equal(engine.monthly[r, EXISTING, 0], active)
+
+        new_active = np.zeros(H)
+        for c0, count in enumerate(segment.cohort_counts):
+            keys = NEW_CUSTOMER_FLAG | (np.uint64(c0) << np.uint64(32)) | np.arange(
+                count, dtype=np.uint64)
+            u = uniforms_np(11, r, int(segment.segment_key), keys, 0)
+            months = lifetimes(np.tile(expected.survival_new[r, c0], (count, 1)), u)
+            k = np.arange(H - c0)
+            new_active[c0:] += (months[:, None] > k[None, :]).sum(axis=0)
+        np.testing.assert_array_equal(engine.monthly[r, NEW, 0], new_active)

@@ -104,7 +104,15 @@ def add_existing_ends(segment: CompiledSegment, ends: np.ndarray, monthly: np.nd
     mrr = active[:, 1] * segment.price_existing[:H]
     monthly[:, 0] += active[:, 0]
     monthly[:, 1] += mrr
-    monthly[:, 2] += mrr * segment.contribution_margin[:H] - active[:, 2] * segment.cost_multiplier[:H]
+    monthly[:, 2] += (mrr * segment.contribution_margin[:H] - active[:, 2] * segment.cost_multiplier[:H]
+                      - active[:, 0] * segment.extra_cost_per_month[:H])
+
+
+def new_monthly_mrr(segment: CompiledSegment) -> np.ndarray:
+    """(H, H) MRR of a constant-MRR new customer: [acquisition month, tenure month]."""
+    H = segment.horizon_months
+    calendar = np.arange(H)[:, None] + np.arange(H)[None, :]
+    return segment.new_mrr * segment.price_new[calendar] * segment.price_new_tenure[None, :H]
 
 
 def new_monthly_contribution(segment: CompiledSegment) -> np.ndarray:
@@ -113,50 +121,5 @@ def new_monthly_contribution(segment: CompiledSegment) -> np.ndarray:
     calendar = np.arange(H)[:, None] + np.arange(H)[None, :]
     return (segment.new_mrr * segment.price_new[calendar] * segment.price_new_tenure[None, :H]
             * segment.contribution_margin[calendar]
-            - segment.new_cost_per_month * segment.cost_multiplier[calendar])
-
-
-def add_new_lifetimes(segment: CompiledSegment, lifetimes: np.ndarray, totals: np.ndarray,
-                      monthly: np.ndarray, histogram: np.ndarray, payback: np.ndarray,
-                      n_bins: int) -> None:
-    """Fold (B, H, H + 1) counts of constant-MRR new customers by (acquisition month,
-    lifetime) into totals (B, ...), monthly (B, 3, H), the pooled histogram and payback."""
-    H = segment.horizon_months
-    counts = lifetimes.astype(np.float64)
-    value = segment.new_value_table
-    present = lifetimes > 0
-    totals[:, NEW_COUNT] += counts.sum(axis=(1, 2))
-    totals[:, NEW_SUM] += (counts * value).sum(axis=(1, 2))
-    totals[:, NEW_SQUARES] += (counts * value * value).sum(axis=(1, 2))
-    totals[:, NEW_MIN] = np.minimum(totals[:, NEW_MIN],
-                                    np.where(present, value, np.inf).min(axis=(1, 2)))
-    totals[:, NEW_MAX] = np.maximum(totals[:, NEW_MAX],
-                                    np.where(present, value, -np.inf).max(axis=(1, 2)))
-    profit = segment.discount[:H, None] * (value - segment.new_acquisition_cost)
-    totals[:, NEW_PROFIT_AT_START] += (counts * profit).sum(axis=(1, 2))
-
-    pooled = lifetimes.sum(axis=0)
-    low, high = segment.histogram_bounds[NEW]
-    bins = histogram_bins(value, low, high, n_bins)
-    histogram[NEW] += np.bincount(bins.ravel(), weights=pooled.ravel(),
-                                  minlength=n_bins + 2).astype(np.int64)
-    for c0 in range(H):
-        needed = segment.new_payback_months[c0]
-        if needed <= H:
-            paid = int(pooled[c0, needed:].sum())
-            payback[needed] += paid
-            payback[H + 1] += int(pooled[c0].sum()) - paid
-        else:
-            payback[H + 1] += int(pooled[c0].sum())
-
-    alive = np.cumsum(lifetimes[:, :, ::-1], axis=2)[:, :, ::-1][:, :, 1:].astype(np.float64)
-    contribution = new_monthly_contribution(segment)
-    tenure_price = segment.price_new_tenure[:H]
-    for c0 in range(H):
-        span = H - c0
-        here = alive[:, c0, :span]
-        monthly[:, 0, c0:] += here
-        monthly[:, 1, c0:] += here * (segment.new_mrr * segment.price_new[c0:H] * tenure_price[:span])
-        monthly[:, 2, c0:] += here * contribution[c0, :span]
-
-
+            - segment.new_cost_per_month * segment.cost_multiplier[calendar]
+            - segment.extra_cost_per_month[calendar])

@@ -61,7 +61,15 @@ class CompiledSegment:
         Base monthly hazard ``h_r(t) = 1 - S_r(t+1) / S_r(t)`` under parameter draw
         ``r``, tenure ``t = 0..T-1`` (1 where ``S_r(t) = 0``).
     hazard_multiplier : (2H,) float64
-        Scenario factor ``m(c)`` on the hazard in projection month ``c``.
+        Scenario factor ``m(c)`` on everyone's hazard in projection month ``c``.
+    hazard_multiplier_existing, hazard_multiplier_new : (2H,) float64
+        Further factors ``m_existing(c)``, ``m_new(c)`` on the hazard of existing / new
+        customers only, by projection month.
+    hazard_multiplier_new_tenure : (H,) float64
+        Factor ``m_tenure(k)`` on a new customer's hazard by its tenure month ``k``.
+    existing_hazard_factor, new_hazard_factor : (2H,) float64
+        The calendar factors the kernels use: ``m(c) m_existing(c)`` and
+        ``m(c) m_new(c)``.
     group_tenure : (G,) int64
         Tenure (completed months) of each tenure group of existing customers.
     customer_group, customer_key, customer_mrr, customer_cost_per_month : (N,)
@@ -86,12 +94,16 @@ class CompiledSegment:
         ``gross_margin - infrastructure_cost_share`` by calendar month.
     cost_multiplier : (2H,) float64
         Factor ``K(c)`` on fixed cost to serve by calendar month.
+    extra_cost_per_month : (2H,) float64
+        Extra cost to serve ``e(c)`` per active account and month (every customer,
+        not scaled by ``K``), by calendar month.
     discount : (2H + 1,) float64
         ``d ** t`` for ``t = 0..2H``.
-    existing_margin_prefix, existing_cost_prefix : (H + 1,) float64
-        ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c)`` and
-        ``B(L) = sum_{c<L} d^c K(c)``: an existing customer with constant MRR ``m``,
-        cost ``k`` and ``L`` active months has value ``m A(L) - k B(L)``.
+    existing_margin_prefix, existing_cost_prefix, existing_extra_cost_prefix : (H + 1,) float64
+        ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c)``,
+        ``B(L) = sum_{c<L} d^c K(c)`` and ``E(L) = sum_{c<L} d^c e(c)``: an existing
+        customer with constant MRR ``m``, cost ``k`` and ``L`` active months has value
+        ``m A(L) - k B(L) - E(L)``.
     new_value_table : (H, H + 1) float64
         Discounted value at acquisition (before acquisition cost) of a new customer
         acquired in month ``c0`` who stays ``L`` months, with constant base MRR.
@@ -113,6 +125,11 @@ class CompiledSegment:
     monthly_discount_factor: float
     hazard: np.ndarray
     hazard_multiplier: np.ndarray
+    hazard_multiplier_existing: np.ndarray
+    hazard_multiplier_new: np.ndarray
+    hazard_multiplier_new_tenure: np.ndarray
+    existing_hazard_factor: np.ndarray
+    new_hazard_factor: np.ndarray
     group_tenure: np.ndarray
     customer_group: np.ndarray
     customer_key: np.ndarray
@@ -131,9 +148,11 @@ class CompiledSegment:
     gross_margin: np.ndarray
     contribution_margin: np.ndarray
     cost_multiplier: np.ndarray
+    extra_cost_per_month: np.ndarray
     discount: np.ndarray
     existing_margin_prefix: np.ndarray
     existing_cost_prefix: np.ndarray
+    existing_extra_cost_prefix: np.ndarray
     new_value_table: np.ndarray
     new_payback_months: np.ndarray
     p_expansion: float
@@ -364,6 +383,11 @@ def compile_segment(
 
     # ----------------------------------------------------------------- schedules
     hazard_multiplier = schedule(levers.churn_hazard_multiplier_by_month, calendar, 1.0)
+    hazard_multiplier_existing = schedule(levers.churn_hazard_multiplier_existing_by_month,
+                                          calendar, 1.0)
+    hazard_multiplier_new = schedule(levers.churn_hazard_multiplier_new_by_month, calendar, 1.0)
+    hazard_multiplier_new_tenure = schedule(levers.new_customer_churn_multiplier_by_tenure_month,
+                                            H, 1.0)
     price_existing = schedule(levers.price_multiplier_existing_by_month, calendar, 1.0)
     price_new = schedule(levers.price_multiplier_new_by_month, calendar, 1.0)
     price_new_tenure = schedule(levers.new_customer_price_multiplier_by_tenure_month, H, 1.0)
@@ -375,6 +399,7 @@ def compile_segment(
             "make the change smaller", field="gross_margin_change_by_month"))
     contribution_margin = gross_margin - economics.infrastructure_cost_share
     cost_multiplier = schedule(levers.cost_to_serve_multiplier_by_month, calendar, 1.0)
+    extra_cost = np.full(calendar, float(levers.extra_cost_to_serve_per_month), dtype=_FLOAT)
     discount = d ** np.arange(calendar + 1, dtype=_FLOAT)
 
     # ------------------------------------------------------------- new customers
@@ -402,10 +427,12 @@ def compile_segment(
     existing_margin_prefix = np.concatenate(
         [[0.0], np.cumsum(discount[:H] * price_existing[:H] * contribution_margin[:H])])
     existing_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * cost_multiplier[:H])])
+    existing_extra_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * extra_cost[:H])])
     calendar_index = months[:, None] + months[None, :]          # [c0, k] -> c0 + k
     monthly_contribution = (new_mrr * price_new[calendar_index] * price_new_tenure[None, :]
                             * contribution_margin[calendar_index]
-                            - new_cost * cost_multiplier[calendar_index])
+                            - new_cost * cost_multiplier[calendar_index]
+                            - extra_cost[calendar_index])
     new_value_table = np.concatenate(
         [np.zeros((H, 1)), np.cumsum(monthly_contribution * discount[None, :H], axis=1)], axis=1)
     cumulative_cash = np.cumsum(monthly_contribution, axis=1)
@@ -425,13 +452,14 @@ def compile_segment(
     negative_margin = np.sum(discount[:H] * price_existing[:H] * np.minimum(contribution_margin[:H], 0))
     max_mrr = float(mrr.max()) if mrr.size else 0.0
     max_cost = float(cost.max()) if cost.size else 0.0
-    existing_bounds = [negative_margin * max_mrr * growth - max_cost * existing_cost_prefix[-1],
+    existing_bounds = [negative_margin * max_mrr * growth - max_cost * existing_cost_prefix[-1]
+                       - existing_extra_cost_prefix[-1],
                        positive_margin * max_mrr * growth]
     if p_expansion > 0.0 or p_contraction > 0.0:
-        revenue_part = monthly_contribution + new_cost * cost_multiplier[calendar_index]
+        fixed_part = new_cost * cost_multiplier[calendar_index] + extra_cost[calendar_index]
+        revenue_part = monthly_contribution + fixed_part
         weighted = discount[None, :H] * revenue_part
-        fixed_cost = new_cost * float((discount[None, :H] * cost_multiplier[calendar_index])
-                                      .sum(axis=1).max())
+        fixed_cost = float((discount[None, :H] * fixed_part).sum(axis=1).max())
         new_bounds = [min(float(new_value_table.min()),
                           float(np.minimum(weighted, 0).sum(axis=1).min()) * growth - fixed_cost),
                       float(np.maximum(weighted, 0).sum(axis=1).max()) * growth]
@@ -445,6 +473,11 @@ def compile_segment(
     return CompiledSegment(
         name=name, segment_key=seg_key, horizon_months=H, replications=int(replications),
         monthly_discount_factor=d, hazard=hazard, hazard_multiplier=hazard_multiplier,
+        hazard_multiplier_existing=hazard_multiplier_existing,
+        hazard_multiplier_new=hazard_multiplier_new,
+        hazard_multiplier_new_tenure=hazard_multiplier_new_tenure,
+        existing_hazard_factor=hazard_multiplier * hazard_multiplier_existing,
+        new_hazard_factor=hazard_multiplier * hazard_multiplier_new,
         group_tenure=group_tenure, customer_group=customer_group,
         customer_key=np.ascontiguousarray(keys, dtype=np.uint64),
         customer_mrr=np.ascontiguousarray(mrr), customer_cost_per_month=np.ascontiguousarray(cost),
@@ -453,8 +486,9 @@ def compile_segment(
         new_acquisition_cost=acquisition_cost, price_existing=price_existing,
         price_new=price_new, price_new_tenure=price_new_tenure, gross_margin=gross_margin,
         contribution_margin=contribution_margin, cost_multiplier=cost_multiplier,
-        discount=discount, existing_margin_prefix=existing_margin_prefix,
-        existing_cost_prefix=existing_cost_prefix,
+        extra_cost_per_month=extra_cost, discount=discount,
+        existing_margin_prefix=existing_margin_prefix, existing_cost_prefix=existing_cost_prefix,
+        existing_extra_cost_prefix=existing_extra_cost_prefix,
         new_value_table=np.ascontiguousarray(new_value_table),
         new_payback_months=new_payback_months, p_expansion=p_expansion,
         expansion_log_mean=expansion_mean, expansion_log_sd=expansion_sd,

@@ -2,11 +2,11 @@
 
 For each parameter draw the expected discounted value of a customer is
 
-``E[LTV] = sum_{t<H} d^t S(t) (E[MRR_t] p(t) cm(t) - k K(t))``
+``E[LTV] = sum_{t<H} d^t S(t) (E[MRR_t] p(t) cm(t) - k K(t) - e(t))``
 
 with ``S`` the scenario-modified survival (conditional on tenure for existing
 customers), ``p`` the price factors, ``cm`` the contribution margin, ``k`` the fixed
-cost to serve and ``K`` its factor. Expansion and contraction events are independent of
+cost to serve, ``K`` its factor and ``e`` the extra cost to serve per account. Expansion and contraction events are independent of
 survival and of each other across months, so ``E[MRR_t] = m g^t`` with the expected
 monthly growth factor ``g = 1 + p_e (E[e^X_e] - 1) + p_c (E[e^X_c] - 1)``, ``E[e^X] =
 exp(mu + sigma^2 / 2)``. Averaging over ``S(t)`` — never plugging an expected lifetime
@@ -75,19 +75,25 @@ def expected_values(segment: CompiledSegment) -> ExpectedValues:
 
     tenure_index = segment.group_tenure[:, None] + months[None, :]
     survival_existing = _survival(segment.hazard[:, tenure_index],
-                                  segment.hazard_multiplier[None, None, :H])
+                                  (segment.hazard_multiplier[:H]
+                                   * segment.hazard_multiplier_existing[:H])[None, None, :])
     weight = survival_existing[:, :, :H] * segment.discount[None, None, :H]
     revenue = (weight * (mrr_factor * segment.price_existing[:H]
                          * segment.contribution_margin[:H])).sum(axis=2)
     fixed = (weight * segment.cost_multiplier[:H]).sum(axis=2)
+    extra = (weight * segment.extra_cost_per_month[:H]).sum(axis=2)
     existing_value = (segment.customer_mrr[None, :] * revenue[:, segment.customer_group]
-                      - segment.customer_cost_per_month[None, :] * fixed[:, segment.customer_group])
+                      - segment.customer_cost_per_month[None, :] * fixed[:, segment.customer_group]
+                      - extra[:, segment.customer_group])
 
     calendar = months[:, None] + months[None, :]
-    survival_new = _survival(segment.hazard[:, None, :H], segment.hazard_multiplier[None, calendar])
+    new_factor = (segment.hazard_multiplier[calendar] * segment.hazard_multiplier_new[calendar]
+                  * segment.hazard_multiplier_new_tenure[None, :H])
+    survival_new = _survival(segment.hazard[:, None, :H], new_factor[None])
     contribution = (segment.new_mrr * mrr_factor[None, :] * segment.price_new[calendar]
                     * segment.price_new_tenure[None, :H] * segment.contribution_margin[calendar]
-                    - segment.new_cost_per_month * segment.cost_multiplier[calendar])
+                    - segment.new_cost_per_month * segment.cost_multiplier[calendar]
+                    - segment.extra_cost_per_month[calendar])
     new_value = (survival_new[:, :, :H] * segment.discount[None, None, :H]
                  * contribution[None]).sum(axis=2)
     return ExpectedValues(survival_existing, survival_new, existing_value, new_value,

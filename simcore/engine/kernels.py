@@ -11,15 +11,20 @@ Per customer the work is O(1) (plus a short guided search) when MRR is constant:
 
 * the lifetime ``L`` (months active within the horizon) comes from one uniform by
   inverse CDF on the scenario-modified survival sequence of the customer's tenure group
-  (existing) or acquisition month (new), built once per replication together with a
-  guide table (Chen & Asau 1974, "On generating random variates from an empirical
-  distribution", AIIE Transactions 6(2)) that replaces bisection by a few steps of
-  linear search — bisection's unpredictable branches cost more than the RNG itself;
-* an existing customer's value is ``m A(L) - k B(L)`` from prefix sums, and its monthly
+  (existing) or acquisition month (new), built once per group (cohort) and replication
+  together with a guide table (Chen & Asau 1974, "On generating random variates from an
+  empirical distribution", AIIE Transactions 6(2)) that replaces bisection by a step or
+  two of linear search — bisection's unpredictable branches cost more than the RNG
+  itself. One small table at a time (customers arrive sorted by tenure group) keeps the
+  lookups in the first-level cache;
+* an existing customer's value is ``m A(L) - k B(L) - E(L)`` from prefix sums, and its monthly
   contribution to the projection is recorded once, at its end month, in "ends"
   accumulators (the active totals in month ``c`` are the ends after ``c``);
 * a new customer only increments a (cohort, lifetime) count; everything else follows
-  from those counts in :mod:`simcore.engine.finalize`.
+  from those counts in the post-pass :func:`fold_new_lifetimes` (O(H^2) per
+  replication, independent of the number of customers);
+* per-replication sums, minimum and maximum are kept in registers, and each
+  replication writes only its own rows, so threads share no cache lines in the loop.
 
 With expansion or contraction the MRR path is walked month by month (O(L)).
 
@@ -44,43 +49,66 @@ _THREE = np.uint64(3)
 _SHIFT_32 = np.uint64(32)
 
 
-@njit(cache=True, inline="always")
-def _build_table(hazard, replication, tenure, multiplier, first_month, horizon, guide_size,
-                 survival, guide, row):
-    """Fill row ``row`` of the flat survival table and of its guide table.
+#: Most guide-table slices per lifetime month (see :func:`_guide_size`).
+_MAX_GUIDE_SLICES_PER_MONTH = 16
+#: Customers per batch of the per-customer passes (scratch stays in the L1 cache).
+_BATCH = 256
 
-    ``survival[row*(H+1) + t] = S(t)`` with ``S(t+1) = S(t) (1 - min(1, h(tenure + t)
-    m(first_month + t)))``. The guide table (Chen & Asau 1974) stores, for each of
-    ``guide_size`` equal slices of (0, 1), the lifetime at the slice's upper end, so a
-    lookup starts a few steps below the answer instead of bisecting the whole row.
+
+@njit(cache=True, inline="always")
+def _guide_size(horizon, draws_per_table):
+    """Slices of the guide table: more slices shorten every search but cost more to
+    build, so a table that serves many draws gets up to 16 slices per month."""
+    per_month = draws_per_table // max(2 * horizon, 1)
+    if per_month < 1:
+        per_month = 1
+    if per_month > _MAX_GUIDE_SLICES_PER_MONTH:
+        per_month = _MAX_GUIDE_SLICES_PER_MONTH
+    return per_month * horizon
+
+
+@njit(cache=True, inline="always")
+def _build_table(hazard, replication, tenure, multiplier, first_month, tenure_multiplier,
+                 horizon, guide_size, survival, guide):
+    """Fill one survival table and its guide table.
+
+    ``survival[t] = S(t)`` for ``t < H`` with ``S(0) = 1`` and ``S(t+1) = S(t) (1 -
+    min(1, h(tenure + t) m(first_month + t) m_tenure(t)))``; ``survival[H]`` holds the
+    sentinel -1 so every search stops at ``H`` without a bounds test (lifetimes are
+    counted within the horizon).
+
+    The guide table (Chen & Asau 1974) stores, for each slice ``j`` of ``guide_size``
+    equal slices of (0, 1), the smallest ``t >= 1`` with ``fl(S(t) G) < j + 1``. A
+    uniform ``u`` with ``int(u G) = j`` has ``fl(u G) < j + 1``, and rounding is
+    monotone, so every ``t`` with ``S(t) <= u`` lies at or after ``guide[j]``: the search
+    may start there, whatever the rounding.
     """
-    width = horizon + 1
-    base = row * width
     s = 1.0
-    survival[base] = 1.0
+    survival[0] = 1.0
     for t in range(horizon):
-        h = hazard[replication, tenure + t] * multiplier[first_month + t]
+        h = hazard[replication, tenure + t] * multiplier[first_month + t] * tenure_multiplier[t]
         if h > 1.0:
             h = 1.0
         s = s * (1.0 - h)
-        survival[base + t + 1] = s
+        survival[t + 1] = s
+    survival[horizon] = -1.0
+    scale = float(guide_size)
     t = 1
     for j in range(guide_size - 1, -1, -1):
-        level = (j + 1) / guide_size
-        while t < horizon and survival[base + t] > level:
+        while survival[t] * scale >= j + 1:
             t += 1
-        guide[row * guide_size + j] = t
+        guide[j] = t
 
 
 @njit(cache=True, inline="always")
-def _lifetime(survival, guide, row, horizon, guide_size, u):
+def _lifetime(survival, guide, guide_size, u):
     """Months active within the horizon: ``min(T, H)``, ``T = min{t >= 1: S(t) <= u}``.
 
-    Inverse CDF of the discrete lifetime: ``P(T > t) = P(S(t) > u) = S(t)``.
+    Inverse CDF of the discrete lifetime: ``P(T > t) = P(S(t) > u) = S(t)``; the guide
+    table leaves a search of a step or two.
     """
-    base = row * (horizon + 1)
-    t = guide[row * guide_size + int(u * guide_size)]
-    while t < horizon and survival[base + t] > u:
+    t = np.int64(guide[int(u * guide_size)])
+    while survival[t] > u:
         t += 1
     return t
 
@@ -126,8 +154,8 @@ def _event_factor(key, month, dynamics):
 def existing_block(seed, segment_key, first_replication, start, stop,
                    hazard, hazard_multiplier, group_tenure, customer_group, customer_keys,
                    customer_mrr, customer_cost, price_existing, contribution_margin,
-                   cost_multiplier, discount, margin_prefix, cost_prefix, dynamics,
-                   low, high, totals, ends, monthly, histogram):
+                   cost_multiplier, extra_cost, discount, margin_prefix, cost_prefix,
+                   extra_prefix, dynamics, low, high, totals, ends, monthly, histogram):
     """Simulate existing customers ``start:stop`` for a block of replications.
 
     Parameters
@@ -142,13 +170,13 @@ def existing_block(seed, segment_key, first_replication, start, stop,
     hazard : (R, T) float64
         Base monthly hazard by tenure per parameter draw.
     hazard_multiplier : (>= H,) float64
-        Scenario factor on the hazard by projection month.
+        Scenario factor on the hazard of existing customers by projection month.
     group_tenure : (G,) int64; customer_group, customer_keys, customer_mrr, customer_cost : (N,)
         Tenure groups and customer data (see :class:`~simcore.engine.compile.CompiledSegment`).
-    price_existing, contribution_margin, cost_multiplier : (>= H,) float64
+    price_existing, contribution_margin, cost_multiplier, extra_cost : (>= H,) float64
         Calendar schedules; ``discount`` (>= H,) is ``d ** c``.
-    margin_prefix, cost_prefix : (H + 1,) float64
-        Prefix sums ``A(L)``, ``B(L)`` for constant MRR.
+    margin_prefix, cost_prefix, extra_prefix : (H + 1,) float64
+        Prefix sums ``A(L)``, ``B(L)``, ``E(L)`` for constant MRR.
     dynamics : (6,) float64
         ``p_expansion, expansion_log_mean, expansion_log_sd, p_contraction,
         contraction_log_mean, contraction_log_sd``.
@@ -175,46 +203,99 @@ def existing_block(seed, segment_key, first_replication, start, stop,
         return STATUS_BAD_SHAPE
     walk = dynamics[0] > 0.0 or dynamics[3] > 0.0
     scale = n_bins / (high - low)
-    guide_size = 4 * horizon
+    guide_size = _guide_size(horizon, (stop - start) // max(n_groups, 1))
+    no_tenure_factor = np.ones(horizon)
     for b in prange(n_block):
         replication = first_replication + b
         stream = stream_key(seed, np.uint64(replication), segment_key)
-        survival = np.empty(n_groups * (horizon + 1))
-        guide = np.empty(n_groups * guide_size, dtype=np.int64)
-        for g in range(n_groups):
-            _build_table(hazard, replication, group_tenure[g], hazard_multiplier, 0, horizon,
-                         guide_size, survival, guide, g)
-        for i in range(start, stop):
-            key = customer_key(stream, customer_keys[i])
-            u = uniform(key, np.uint64(0))
-            months = _lifetime(survival, guide, customer_group[i], horizon, guide_size, u)
-            if not walk:
-                value = customer_mrr[i] * margin_prefix[months] - customer_cost[i] * cost_prefix[months]
-                ends[b, 0, months] += 1.0
-                ends[b, 1, months] += customer_mrr[i]
-                ends[b, 2, months] += customer_cost[i]
-            else:
-                mrr = customer_mrr[i]
-                value = 0.0
-                for c in range(months):
-                    if c >= 1:
-                        mrr *= _event_factor(key, np.uint64(c), dynamics)
-                    billed = mrr * price_existing[c]
-                    contribution = billed * contribution_margin[c] - customer_cost[i] * cost_multiplier[c]
-                    value += discount[c] * contribution
-                    monthly[b, 0, c] += 1.0
-                    monthly[b, 1, c] += billed
-                    monthly[b, 2, c] += contribution
-            _record(totals, b, EXISTING_COUNT, value)
-            histogram[b, _histogram_bin(value, low, scale, n_bins)] += 1
+        survival = np.empty(horizon + 1)
+        guide = np.empty(guide_size, dtype=np.int32)
+        months = np.empty(_BATCH, dtype=np.int64)
+        scratch = np.empty(_BATCH)
+        # Per-replication totals live in registers; starting from the stored values
+        # keeps the additions in customer order across chunks.
+        count = totals[b, EXISTING_COUNT]
+        value_sum = totals[b, EXISTING_COUNT + 1]
+        value_squares = totals[b, EXISTING_COUNT + 2]
+        value_min = totals[b, EXISTING_COUNT + 3]
+        value_max = totals[b, EXISTING_COUNT + 4]
+        first = start
+        while first < stop:
+            # One run of customers of the same tenure group (the compile step sorts by
+            # group, so each group's table is built once per call and stays in the
+            # first-level cache; any order is still simulated correctly).
+            group = customer_group[first]
+            last = first + 1
+            while last < stop and customer_group[last] == group:
+                last += 1
+            _build_table(hazard, replication, group_tenure[group], hazard_multiplier, 0,
+                         no_tenure_factor, horizon, guide_size, survival, guide)
+            for batch_start in range(first, last, _BATCH):
+                size = min(batch_start + _BATCH, last) - batch_start
+                # Separate passes over a short batch: the random numbers (no branches),
+                # then the lookups (whose mispredicted branches then only discard a
+                # short chain), then the money and the running totals, then the
+                # histogram increments (whose addresses are then known early).
+                for j in range(size):
+                    scratch[j] = uniform(customer_key(stream, customer_keys[batch_start + j]),
+                                         np.uint64(0))
+                for j in range(size):
+                    months[j] = _lifetime(survival, guide, guide_size, scratch[j])
+                if not walk:
+                    for j in range(size):
+                        i = batch_start + j
+                        active = months[j]
+                        mrr = customer_mrr[i]
+                        cost = customer_cost[i]
+                        ends[b, 0, active] += 1.0
+                        ends[b, 1, active] += mrr
+                        ends[b, 2, active] += cost
+                        value = (mrr * margin_prefix[active] - cost * cost_prefix[active]
+                                 - extra_prefix[active])
+                        value_sum += value
+                        value_squares += value * value
+                        value_min = min(value_min, value)
+                        value_max = max(value_max, value)
+                        months[j] = _histogram_bin(value, low, scale, n_bins)
+                else:
+                    for j in range(size):
+                        i = batch_start + j
+                        key = customer_key(stream, customer_keys[i])
+                        mrr = customer_mrr[i]
+                        cost = customer_cost[i]
+                        value = 0.0
+                        for c in range(months[j]):
+                            if c >= 1:
+                                mrr *= _event_factor(key, np.uint64(c), dynamics)
+                            billed = mrr * price_existing[c]
+                            contribution = (billed * contribution_margin[c]
+                                            - cost * cost_multiplier[c] - extra_cost[c])
+                            value += discount[c] * contribution
+                            monthly[b, 0, c] += 1.0
+                            monthly[b, 1, c] += billed
+                            monthly[b, 2, c] += contribution
+                        value_sum += value
+                        value_squares += value * value
+                        value_min = min(value_min, value)
+                        value_max = max(value_max, value)
+                        months[j] = _histogram_bin(value, low, scale, n_bins)
+                count += size
+                for j in range(size):
+                    histogram[b, months[j]] += 1
+            first = last
+        totals[b, EXISTING_COUNT] = count
+        totals[b, EXISTING_COUNT + 1] = value_sum
+        totals[b, EXISTING_COUNT + 2] = value_squares
+        totals[b, EXISTING_COUNT + 3] = value_min
+        totals[b, EXISTING_COUNT + 4] = value_max
     return STATUS_OK
 
 
 @njit(cache=True, parallel=True)
-def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier, cohort_counts,
-              new_mrr, new_cost, acquisition_cost, price_new, price_new_tenure,
-              contribution_margin, cost_multiplier, discount, dynamics, low, high,
-              totals, lifetimes, monthly, histogram, payback):
+def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier,
+              tenure_hazard_multiplier, cohort_counts, new_mrr, new_cost, acquisition_cost,
+              price_new, price_new_tenure, contribution_margin, cost_multiplier, extra_cost,
+              discount, dynamics, low, high, totals, lifetimes, monthly, histogram, payback):
     """Simulate the new cohorts for a block of replications.
 
     A new customer acquired in projection month ``c0`` (``cohort_counts[c0]`` of them)
@@ -224,10 +305,14 @@ def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier, c
     Parameters
     ----------
     hazard : (R, >= H) float64; hazard_multiplier : (>= 2H,) float64
-        Base hazard by tenure and scenario factor by projection month.
+        Base hazard by tenure and scenario factor on new customers' hazard by
+        projection month.
+    tenure_hazard_multiplier : (H,) float64
+        Scenario factor on new customers' hazard by tenure month.
     cohort_counts : (H,) int64
     new_mrr, new_cost, acquisition_cost : float
-    price_new, contribution_margin, cost_multiplier : (>= 2H,) float64 calendar schedules
+    price_new, contribution_margin, cost_multiplier, extra_cost : (>= 2H,) float64
+        calendar schedules
     price_new_tenure : (H,) float64 tenure schedule; discount : (>= H,) ``d ** k``
     dynamics : (6,) float64 (see :func:`existing_block`)
     low, high : float — histogram range of value at acquisition
@@ -247,30 +332,40 @@ def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier, c
             or lifetimes.shape[2] != horizon + 1 or monthly.shape[0] != n_block
             or histogram.shape[0] != n_block or payback.shape[1] != horizon + 2
             or hazard_multiplier.shape[0] < 2 * horizon or price_new.shape[0] < 2 * horizon
-            or price_new_tenure.shape[0] < horizon):
+            or price_new_tenure.shape[0] < horizon
+            or tenure_hazard_multiplier.shape[0] < horizon or extra_cost.shape[0] < 2 * horizon):
         return STATUS_BAD_SHAPE
     walk = dynamics[0] > 0.0 or dynamics[3] > 0.0
     scale = n_bins / (high - low)
-    guide_size = 4 * horizon
+    largest_guide = _guide_size(horizon, cohort_counts.max() if horizon > 0 else 0)
     for b in prange(n_block):
         replication = first_replication + b
         stream = stream_key(seed, np.uint64(replication), segment_key)
         survival = np.empty(horizon + 1)
-        guide = np.empty(guide_size, dtype=np.int64)
+        guide = np.empty(largest_guide, dtype=np.int32)
+        scratch = np.empty(_BATCH)
         for c0 in range(horizon):
             count = cohort_counts[c0]
             if count == 0:
                 continue
-            _build_table(hazard, replication, 0, hazard_multiplier, c0, horizon, guide_size,
-                         survival, guide, 0)
+            guide_size = _guide_size(horizon, count)
+            _build_table(hazard, replication, 0, hazard_multiplier, c0, tenure_hazard_multiplier,
+                         horizon, guide_size, survival, guide)
             cohort_bits = NEW_CUSTOMER_FLAG | (np.uint64(c0) << _SHIFT_32)
+            if not walk:
+                # Random numbers first, then lookups (see existing_block).
+                for batch_start in range(0, count, _BATCH):
+                    size = min(batch_start + _BATCH, count) - batch_start
+                    for j in range(size):
+                        scratch[j] = uniform(customer_key(
+                            stream, cohort_bits | np.uint64(batch_start + j)), np.uint64(0))
+                    for j in range(size):
+                        lifetimes[b, c0, _lifetime(survival, guide, guide_size, scratch[j])] += 1
+                continue
             for j in range(count):
                 key = customer_key(stream, cohort_bits | np.uint64(j))
                 u = uniform(key, np.uint64(0))
-                months = _lifetime(survival, guide, 0, horizon, guide_size, u)
-                if not walk:
-                    lifetimes[b, c0, months] += 1
-                    continue
+                months = _lifetime(survival, guide, guide_size, u)
                 mrr = new_mrr
                 value = 0.0
                 cash = 0.0
@@ -280,7 +375,8 @@ def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier, c
                         mrr *= _event_factor(key, np.uint64(k), dynamics)
                     c = c0 + k
                     billed = mrr * price_new[c] * price_new_tenure[k]
-                    contribution = billed * contribution_margin[c] - new_cost * cost_multiplier[c]
+                    contribution = (billed * contribution_margin[c] - new_cost * cost_multiplier[c]
+                                    - extra_cost[c])
                     value += discount[k] * contribution
                     cash += contribution
                     if paid_back > horizon and cash >= acquisition_cost:
@@ -293,6 +389,87 @@ def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier, c
                 totals[b, NEW_PROFIT_AT_START] += discount[c0] * (value - acquisition_cost)
                 histogram[b, _histogram_bin(value, low, scale, n_bins)] += 1
                 payback[b, paid_back] += 1
+    return STATUS_OK
+
+
+@njit(cache=True, parallel=True)
+def fold_new_lifetimes(lifetimes, value_table, discount, acquisition_cost, bin_table,
+                       payback_months, mrr_table, contribution_table, totals, monthly,
+                       histogram, payback):
+    """Fold counts of constant-MRR new customers by (acquisition month, lifetime) into
+    the accumulators: a post-pass of O(H^2) per replication, whatever the volume.
+
+    Parameters
+    ----------
+    lifetimes : (B, H, H + 1) int64
+        Customers by acquisition month ``c0`` and lifetime ``L`` (from :func:`new_block`).
+    value_table : (H, H + 1) float64
+        Value at acquisition of such a customer (before acquisition cost).
+    discount : (>= H,) float64
+        ``d ** c0``, to discount profit from the acquisition month to the start.
+    acquisition_cost : float
+    bin_table : (H, H + 1) int64
+        Histogram bin of each value.
+    payback_months : (H,) int64
+        Months of contribution needed to earn back the acquisition cost, by ``c0``
+        (``H + 1`` = not within the horizon).
+    mrr_table, contribution_table : (H, H) float64
+        MRR and contribution of one active customer of cohort ``c0`` in its tenure
+        month ``k``.
+    totals : (B, N_TOTALS) float64, accumulated (new-customer columns)
+    monthly : (B, 3, H) float64, accumulated
+        Active customers, MRR, contribution by projection month: a customer with
+        lifetime ``L`` is active in tenure months ``k < L``, so the active count at
+        ``k`` is the reverse cumulative sum of the counts over ``L > k``.
+    histogram : (B, n_bins + 2) int64, accumulated
+    payback : (B, H + 2) int64, accumulated
+    """
+    n_block = lifetimes.shape[0]
+    horizon = lifetimes.shape[1]
+    if (lifetimes.shape[2] != horizon + 1 or value_table.shape[0] != horizon
+            or bin_table.shape[0] != horizon or mrr_table.shape[0] != horizon
+            or monthly.shape[0] != n_block or monthly.shape[2] != horizon
+            or payback.shape[1] != horizon + 2 or totals.shape[0] != n_block):
+        return STATUS_BAD_SHAPE
+    for b in prange(n_block):
+        count = totals[b, NEW_COUNT]
+        value_sum = totals[b, NEW_COUNT + 1]
+        value_squares = totals[b, NEW_COUNT + 2]
+        value_min = totals[b, NEW_COUNT + 3]
+        value_max = totals[b, NEW_COUNT + 4]
+        profit = totals[b, NEW_PROFIT_AT_START]
+        for c0 in range(horizon):
+            needed = payback_months[c0]
+            for months in range(1, horizon + 1):
+                n = lifetimes[b, c0, months]
+                if n == 0:
+                    continue
+                weight = float(n)
+                value = value_table[c0, months]
+                count += weight
+                value_sum += weight * value
+                value_squares += weight * value * value
+                value_min = min(value_min, value)
+                value_max = max(value_max, value)
+                profit += weight * discount[c0] * (value - acquisition_cost)
+                histogram[b, bin_table[c0, months]] += n
+                if needed <= horizon and months >= needed:
+                    payback[b, needed] += n
+                else:
+                    payback[b, horizon + 1] += n
+            alive = 0.0
+            for k in range(horizon - 1, -1, -1):
+                alive += lifetimes[b, c0, k + 1]
+                if c0 + k < horizon and alive > 0.0:
+                    monthly[b, 0, c0 + k] += alive
+                    monthly[b, 1, c0 + k] += alive * mrr_table[c0, k]
+                    monthly[b, 2, c0 + k] += alive * contribution_table[c0, k]
+        totals[b, NEW_COUNT] = count
+        totals[b, NEW_COUNT + 1] = value_sum
+        totals[b, NEW_COUNT + 2] = value_squares
+        totals[b, NEW_COUNT + 3] = value_min
+        totals[b, NEW_COUNT + 4] = value_max
+        totals[b, NEW_PROFIT_AT_START] = profit
     return STATUS_OK
 
 
@@ -325,12 +502,22 @@ def exercise() -> None:
         totals = np.zeros((1, N_TOTALS))
         existing_block(seed, key, 0, 0, 1, hazard, schedule, np.zeros(1, np.int64),
                        np.zeros(1, np.int64), np.zeros(1, np.uint64), np.ones(1), np.zeros(1),
-                       schedule, schedule, schedule, discount, prefix, prefix, dynamics,
+                       schedule, schedule, schedule, schedule, discount, prefix, prefix, prefix,
+                       dynamics,
                        0.0, 1.0, totals, np.zeros((1, 3, horizon + 1)),
                        np.zeros((1, 3, horizon)), np.zeros((1, 6), np.int64))
-        new_block(seed, key, 0, hazard, schedule, np.ones(horizon, np.int64), 1.0, 0.0, 1.0,
-                  schedule, np.ones(horizon), schedule, schedule, discount, dynamics, 0.0, 1.0,
+        new_block(seed, key, 0, hazard, schedule, np.ones(horizon), np.ones(horizon, np.int64),
+                  1.0, 0.0, 1.0, schedule, np.ones(horizon), schedule, schedule, schedule,
+                  discount, dynamics, 0.0, 1.0,
                   totals, np.zeros((1, horizon, horizon + 1), np.int64),
                   np.zeros((1, 3, horizon)), np.zeros((1, 6), np.int64),
                   np.zeros((1, horizon + 2), np.int64))
+    lifetimes = np.zeros((1, horizon, horizon + 1), np.int64)
+    lifetimes[0, 0, 1] = 1
+    table = np.ones((horizon, horizon + 1))
+    fold_new_lifetimes(lifetimes, table, discount, 1.0, np.ones((horizon, horizon + 1), np.int64),
+                       np.ones(horizon, np.int64), np.ones((horizon, horizon)),
+                       np.ones((horizon, horizon)), np.zeros((1, N_TOTALS)),
+                       np.zeros((1, 3, horizon)), np.zeros((1, 6), np.int64),
+                       np.zeros((1, horizon + 2), np.int64))
     uniform_sums(seed, key, 1, 1, np.zeros(1))

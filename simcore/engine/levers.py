@@ -10,7 +10,17 @@ month ``c`` (0 = the first month after ``as_of``), *tenure* schedules by a new
 customer's tenure month ``k`` (0 = the month of acquisition). A schedule shorter than
 needed is extended with its **last value**, so ``(1.0, 1.0, 1.0, 1.1)`` means "+10% from
 month 3 on" and ``(1.5,) * 18 + (1.0,)`` means "x1.5 for months 0-17, then back to
-normal". An empty schedule is neutral everywhere.
+normal". An empty schedule is neutral everywhere. The same rule holds for tenure
+schedules: a limited-time effect (an introductory discount, a prepay lock-in) is written
+with a final neutral value, ``(0.5,) * 12 + (1.0,)``, or it lasts for ever.
+
+Churn hazard of one customer-month, all factors together (``h`` = the fitted hazard,
+capped at 1 after multiplying)::
+
+    existing customer, tenure a at as_of, projection month c:
+        min(1, h(a + c) * m(c) * m_existing(c))
+    new customer acquired in month c0, tenure month k, calendar month c = c0 + k:
+        min(1, h(k) * m(c) * m_new(c) * m_tenure(k))
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ from simcore.errors import ConfigError, ProblemCollector
 
 _SCHEDULES_NON_NEGATIVE = (
     "churn_hazard_multiplier_by_month",
+    "churn_hazard_multiplier_existing_by_month",
+    "churn_hazard_multiplier_new_by_month",
+    "new_customer_churn_multiplier_by_tenure_month",
     "price_multiplier_existing_by_month",
     "price_multiplier_new_by_month",
     "new_customer_price_multiplier_by_tenure_month",
@@ -42,7 +55,23 @@ class ScenarioLevers:
         Calendar schedule of factors (>= 0) on the monthly churn hazard. An existing
         customer at tenure ``a`` has hazard ``min(1, h(a + c) * m(c))`` in projection
         month ``c``; a new customer acquired in month ``c0`` has
-        ``min(1, h(c - c0) * m(c))``.
+        ``min(1, h(c - c0) * m(c))``. Applies to everyone; the two schedules below
+        multiply with it.
+    churn_hazard_multiplier_existing_by_month
+        Calendar schedule of further factors (>= 0) on the churn hazard of existing
+        customers only, ``m_existing(c)``: their hazard in projection month ``c`` is
+        ``min(1, h(a + c) * m(c) * m_existing(c))``. For levers that touch only the
+        current base, e.g. the churn response to a price rise for existing customers.
+    churn_hazard_multiplier_new_by_month
+        Calendar schedule of further factors (>= 0) on the churn hazard of new
+        customers only, ``m_new(c)``, by calendar month ``c = c0 + k``.
+    new_customer_churn_multiplier_by_tenure_month
+        Tenure schedule of factors (>= 0) on a new customer's churn hazard by its
+        tenure month ``k``, ``m_tenure(k)``, for effects tied to the customer's own
+        start such as an annual prepay that locks customers in for their first 12
+        months: ``(0.2,) * 12 + (1.0,)``. Like every schedule it repeats its last
+        value, so a limited-time effect must end with the neutral value 1. The hazard
+        of a new customer is ``min(1, h(k) * m(c) * m_new(c) * m_tenure(k))``.
     price_multiplier_existing_by_month
         Calendar schedule of factors (>= 0) on existing customers' MRR.
     price_multiplier_new_by_month
@@ -74,6 +103,12 @@ class ScenarioLevers:
         ``default_mrr``.
     cost_to_serve_multiplier_by_month
         Calendar schedule of factors (>= 0) on support and other cost to serve.
+    extra_cost_to_serve_per_month
+        Extra cost to serve (money per active account per month, >= 0) paid for every
+        active customer, existing and new, in every month it is active — e.g. the cost
+        of customer-success staff, ``cost_per_csm_per_year / 12 / accounts_per_csm``.
+        It is an amount, not a rate: ``cost_to_serve_multiplier_by_month`` does not
+        scale it, and it is discounted like every other monthly cash flow.
     gross_margin_change_by_month
         Calendar schedule of additive changes to the gross margin, as fractions
         (-0.02 = two points lower). The resulting margin must stay in [0, 1].
@@ -82,6 +117,9 @@ class ScenarioLevers:
     """
 
     churn_hazard_multiplier_by_month: tuple[float, ...] = ()
+    churn_hazard_multiplier_existing_by_month: tuple[float, ...] = ()
+    churn_hazard_multiplier_new_by_month: tuple[float, ...] = ()
+    new_customer_churn_multiplier_by_tenure_month: tuple[float, ...] = ()
     price_multiplier_existing_by_month: tuple[float, ...] = ()
     price_multiplier_new_by_month: tuple[float, ...] = ()
     new_customer_price_multiplier_by_tenure_month: tuple[float, ...] = ()
@@ -93,6 +131,7 @@ class ScenarioLevers:
     acquisition_multiplier_by_month: tuple[float, ...] = ()
     new_customer_mrr: float | None = None
     cost_to_serve_multiplier_by_month: tuple[float, ...] = ()
+    extra_cost_to_serve_per_month: float = 0.0
     gross_margin_change_by_month: tuple[float, ...] = ()
     discount_rate_annual: float | None = None
 
@@ -125,7 +164,8 @@ class ScenarioLevers:
                 continue
             must_be_non_negative = item.name in _SCHEDULES_NON_NEGATIVE or item.name in (
                 "expansion_multiplier", "contraction_multiplier", "cac_multiplier",
-                "onboarding_cost_multiplier", "acquisition_per_month", "new_customer_mrr")
+                "onboarding_cost_multiplier", "acquisition_per_month", "new_customer_mrr",
+                "extra_cost_to_serve_per_month")
             if must_be_non_negative and any(v < 0 for v in numbers):
                 problems.add(f"{item.name} must be >= 0, got {min(numbers)}",
                              "factors, volumes and prices cannot be negative", field=item.name)

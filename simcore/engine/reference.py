@@ -3,7 +3,8 @@
 It implements the same model as the kernels from the same :class:`CompiledSegment`,
 but the way a textbook would: every projection month, every active customer first
 (from its second month on) may have an expansion or contraction event, then pays, then
-churns with probability ``min(1, h(tenure) * m(calendar month))``. It uses its own
+churns with probability ``min(1, h(tenure) * factors)``, the factors being the
+scenario's calendar, population and (new customers) tenure multipliers. It uses its own
 random numbers (NumPy's PCG64, seeded from the run seed, replication and segment), so
 comparing it with the engine checks the inverse-CDF lifetimes, the prefix sums and
 the accumulator bookkeeping against an independent implementation — distributionally,
@@ -78,12 +79,14 @@ def reference_segment(segment: CompiledSegment, seed: int, *,
             if dynamic and c >= 1:
                 mrr = _events(rng, mrr, active, segment)
             billed = mrr * segment.price_existing[c]
-            contribution = billed * segment.contribution_margin[c] - cost * segment.cost_multiplier[c]
+            contribution = (billed * segment.contribution_margin[c]
+                            - cost * segment.cost_multiplier[c] - segment.extra_cost_per_month[c])
             value += np.where(active, segment.discount[c] * contribution, 0.0)
             result.monthly[r, EXISTING, 0, c] += active.sum()
             result.monthly[r, EXISTING, 1, c] += billed[active].sum()
             result.monthly[r, EXISTING, 2, c] += contribution[active].sum()
-            churn = np.minimum(1.0, hazard[tenure + c] * segment.hazard_multiplier[c])
+            churn = np.minimum(1.0, hazard[tenure + c] * segment.hazard_multiplier[c]
+                               * segment.hazard_multiplier_existing[c])
             active &= rng.random(tenure.shape[0]) >= churn
         _record(totals, EXISTING_COUNT, value)
         low, high = segment.histogram_bounds[EXISTING]
@@ -105,7 +108,8 @@ def reference_segment(segment: CompiledSegment, seed: int, *,
                     mrr = _events(rng, mrr, active, segment)
                 billed = mrr * segment.price_new[c] * segment.price_new_tenure[k]
                 contribution = (billed * segment.contribution_margin[c]
-                                - segment.new_cost_per_month * segment.cost_multiplier[c])
+                                - segment.new_cost_per_month * segment.cost_multiplier[c]
+                                - segment.extra_cost_per_month[c])
                 value += np.where(active, segment.discount[k] * contribution, 0.0)
                 cash += np.where(active, contribution, 0.0)
                 newly = active & (paid_back > H) & (cash >= segment.new_acquisition_cost)
@@ -116,7 +120,9 @@ def reference_segment(segment: CompiledSegment, seed: int, *,
                                                          minlength=H)[:H]
                 result.monthly[r, NEW, 2] += np.bincount(c[inside], weights=contribution[inside],
                                                          minlength=H)[:H]
-                churn = np.minimum(1.0, hazard[k] * segment.hazard_multiplier[c])
+                churn = np.minimum(1.0, hazard[k] * segment.hazard_multiplier[c]
+                                   * segment.hazard_multiplier_new[c]
+                                   * segment.hazard_multiplier_new_tenure[k])
                 active &= rng.random(count) >= churn
             _record(totals, NEW_COUNT, value)
             totals[NEW_PROFIT_AT_START] += (segment.discount[cohort]

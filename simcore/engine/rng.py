@@ -11,8 +11,10 @@ Flood 2014, "Fast splittable pseudorandom number generators", OOPSLA), a bijecti
 * draw ``j``   ``z = mix(k_c + j * golden)`` — the SplitMix64 output sequence seeded by
   ``k_c``, so the draws of one customer are the SplitMix64 stream from that seed.
 
-A 64-bit output ``z`` becomes the uniform ``((z >> 11) + 0.5) / 2**53``, which lies in
-the open interval (0, 1): never exactly 0 or 1, so ``log(u)`` is always finite.
+A 64-bit output ``z`` becomes the uniform ``((z >> 12) + 0.5) / 2**52``, which lies in
+the open interval (0, 1): never exactly 0 or 1, so ``log(u)`` is always finite. (With
+53 bits, ``k + 0.5`` is not representable for ``k >= 2**52`` and rounds to even, so the
+largest outputs would round up to exactly 1.)
 
 Because nothing depends on the order in which draws are made, results do not depend on
 the number of threads, on how customers are chunked, or on the executor, and two
@@ -40,8 +42,8 @@ _MULTIPLIER_2 = np.uint64(0x94D049BB133111EB)
 _SHIFT_30 = np.uint64(30)
 _SHIFT_27 = np.uint64(27)
 _SHIFT_31 = np.uint64(31)
-_SHIFT_11 = np.uint64(11)
-_TWO_POW_MINUS_53 = 1.0 / 9007199254740992.0
+_SHIFT_12 = np.uint64(12)
+_TWO_POW_MINUS_52 = 1.0 / 4503599627370496.0
 
 #: Customer keys of new customers have this bit set; keys of existing customers
 #: (hashes of their ids) have it cleared, so the two never collide.
@@ -59,8 +61,8 @@ def mix64(x):
 
 @njit(cache=True, inline="always")
 def to_unit(z):
-    """Top 53 bits of ``z`` as a float in the open interval (0, 1)."""
-    return (np.float64(z >> _SHIFT_11) + 0.5) * _TWO_POW_MINUS_53
+    """Top 52 bits of ``z`` as a float in the open interval (0, 1), exactly."""
+    return (np.float64(z >> _SHIFT_12) + 0.5) * _TWO_POW_MINUS_52
 
 
 @njit(cache=True, inline="always")
@@ -126,7 +128,7 @@ def uniforms_np(seed: int, replication: int, segment_key: int, customers, draw) 
     keys = _mix64_np(np.asarray(customers, dtype=np.uint64) ^ stream)
     with np.errstate(over="ignore"):
         z = _mix64_np(keys + np.asarray(draw, dtype=np.uint64) * GOLDEN)
-    return ((z >> _SHIFT_11).astype(np.float64) + 0.5) * _TWO_POW_MINUS_53
+    return ((z >> _SHIFT_12).astype(np.float64) + 0.5) * _TWO_POW_MINUS_52
 
 
 def seed_to_uint64(seed: int) -> np.uint64:
