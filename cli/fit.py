@@ -18,7 +18,8 @@ FAMILY_CHOICES = (
 @source_argument
 @click.option("--family", type=click.Choice(FAMILY_CHOICES), default=None,
               help="Fit this family instead of ranking them all (auto).")
-@click.option("--criterion", type=click.Choice(("aic", "bic")), default=None, help="Ranking criterion of auto.")
+@click.option("--criterion", type=click.Choice(("aic", "bic", "holdout")), default=None,
+              help="Ranking criterion of auto (holdout needs retention.holdout_months in the config).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write fits.csv, fits.json, ranking.csv, revenue tables and a PNG per segment here.")
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")

@@ -20,8 +20,11 @@ from simcore._version import __version__
 #: runs or when help lists it (each command module imports nothing but click).
 COMMANDS: dict[str, str] = {
     "demo": "simcore.cli.demo:demo",
+    "fit": "simcore.cli.fit:fit",
+    "run": "simcore.cli.run:run",
     "schema": "simcore.cli.schema:schema",
     "segments": "simcore.cli.segments:segments",
+    "validate": "simcore.cli.validate:validate",
 }
 
 EXIT_INTERNAL = 70

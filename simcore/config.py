@@ -286,7 +286,14 @@ class RetentionConfig(StrictModel):
     """How retention curves are fitted per segment."""
 
     family: Literal[FAMILIES] = Field("auto", description="A survival family, or auto to rank by the criterion.")  # type: ignore[valid-type]
-    criterion: Literal["aic", "bic"] = "aic"
+    criterion: Literal["aic", "bic", "holdout"] = Field(
+        "aic", description="Ranking of auto: AIC, BIC, or the holdout log-likelihood (needs holdout_months)."
+    )
+    holdout_months: int | None = Field(
+        None, ge=1,
+        description="Refit on what was known this many months before as_of and score the later months "
+        "(date-shaped books); the scores are reported beside AIC/BIC.",
+    )
     breakpoints_months: list[Annotated[float, Field(gt=0)]] = Field(
         default_factory=lambda: [3.0, 12.0, 24.0],
         description="Breakpoints of the piecewise-exponential family, in months.",
@@ -296,6 +303,12 @@ class RetentionConfig(StrictModel):
     )
     uncertainty: Literal["asymptotic", "bootstrap"] = "asymptotic"
     segments: dict[str, RetentionOverride] = Field(default_factory=dict, description="Per-segment family overrides.")
+
+    @model_validator(mode="after")
+    def _holdout(self) -> "RetentionConfig":
+        if self.criterion == "holdout" and self.holdout_months is None:
+            raise ValueError("criterion 'holdout' needs holdout_months (e.g. 12)")
+        return self
 
 
 # --------------------------------------------------------------------------- economics
@@ -510,6 +523,16 @@ class Config(StrictModel):
     base_dir: Path = Field(default=Path("."), exclude=True)
     source: str = Field(default="<config>", exclude=True)
     scenario_origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict, exclude=True)
+    yaml_lines: dict[tuple, int] = Field(default_factory=dict, exclude=True, repr=False)
+
+    def line_of(self, *path) -> int | None:
+        """Line of a dotted path of the main config file (its deepest existing prefix)."""
+        path = tuple(path)
+        while path:
+            if path in self.yaml_lines:
+                return self.yaml_lines[path]
+            path = path[:-1]
+        return None
 
     def resolve(self, path: str) -> Path:
         """A path from the config, relative to the config file's folder."""
@@ -520,7 +543,7 @@ class Config(StrictModel):
 # --------------------------------------------------------------------------- loading
 
 
-_INTERNAL_FIELDS = ("base_dir", "source", "scenario_origins")
+_INTERNAL_FIELDS = ("base_dir", "source", "scenario_origins", "yaml_lines")
 
 
 def _model_fields_at(model: type[BaseModel], path: tuple, data: Any) -> list[str]:
@@ -746,6 +769,7 @@ def validate_config_data(located: LocatedYaml, base_dir: Path) -> Config:
     return config.model_copy(update={
         "scenarios": [scenario for scenario, _, _ in entries],
         "scenario_origins": {scenario.name: (source, line) for scenario, source, line in entries},
+        "yaml_lines": dict(located.lines),
     })
 
 

@@ -338,11 +338,15 @@ class DemoFiles:
     acquisition_spend: Path
     support_costs: Path
     config: Path
+    scenarios: Path
+    schema: Path
 
     @property
     def paths(self) -> tuple[Path, ...]:
-        """Every file written, data files first and the config last."""
-        return (self.customers, self.mrr_history, self.acquisition_spend, self.support_costs, self.config)
+        """Every file written, data files first, then the config, its scenarios and the
+        JSON Schema editors use to check them."""
+        return (self.customers, self.mrr_history, self.acquisition_spend, self.support_costs, self.config,
+                self.scenarios, self.schema)
 
 
 # --------------------------------------------------------------------------- generation
@@ -554,10 +558,17 @@ def generate_demo(*, customers: int = DEFAULT_CUSTOMERS, seed: int = DEFAULT_SEE
 
 
 def demo_config_text() -> str:
-    """The commented YAML config of the demo book (data and segments sections)."""
+    """The commented YAML config of the demo book."""
+    economics = DEMO_ECONOMICS
+    segment_lines = "\n".join(
+        f"    {plan}: {{gross_margin: {values['gross_margin']:.0%}, cac: {values['cac']:.0f}, "
+        f"onboarding_cost: {values['onboarding_cost']:.0f}}}"
+        for plan, values in economics.items() if plan != "default"
+    )
     return f"""\
+# yaml-language-server: $schema=simcore.schema.json
 # simcore configuration for the demo book written by `simcore demo`.
-# Paths are relative to this file's folder.
+# Paths are relative to this file's folder. Run it with:  simcore run config.yaml
 name: demo
 
 # Where the customer book comes from and which column holds what.
@@ -596,6 +607,75 @@ segments:
   #     - {{column: tickets_per_month, labels: [light, typical, heavy]}}   # tertiles
   # Segments with fewer customers than this are merged into one called "other".
   min_customers: 100
+
+# Retention curves per segment: "auto" ranks every family by AIC and keeps the best.
+retention:
+  family: auto
+  criterion: aic
+  uncertainty: asymptotic      # parameter draws: asymptotic normal, or bootstrap
+
+# Unit economics. Money is per month for recurring items, per customer for one-off items.
+# Precedence per segment: economics.segments > derived from data > economics.default.
+economics:
+  default:
+    gross_margin: {economics['default']['gross_margin']:.0%}
+    infrastructure_cost_share: 0%
+  segments:
+{segment_lines}
+  # Support cost per account-month derived from the support-cost table (cost per plan per
+  # month / active accounts of that plan), over the 12 months before as_of.
+  support_cost_from:
+    path: support_costs.csv
+    columns: {{month: month, key: plan, cost: support_cost}}
+    customer_column: plan
+  # Acquisition spend per channel: CAC per channel and the blended CAC are reported beside
+  # the per-segment CAC above (which wins, being explicit) -- the blended number is the one
+  # that hides how much dearer an enterprise customer is to win.
+  cac_from_spend:
+    path: acquisition_spend.csv
+    columns: {{month: month, key: channel, spend: spend}}
+    customer_column: channel
+
+discount_rate_annual: 10%
+horizon_months: 120
+simulation: {{replications: 1000, seed: 42}}
+status: {{marginal_loss_probability: 25%}}
+
+# Named scenarios, each compared with the baseline (the run without levers).
+include: [scenarios.yaml]
+"""
+
+
+def demo_scenarios_text() -> str:
+    """The demo's scenarios: one per question the product exists to answer."""
+    return """\
+# yaml-language-server: $schema=simcore.schema.json
+# Scenarios of the demo book, included by config.yaml. Calendar months count from the
+# projection start (month 0 = the month after as_of); windows include both ends.
+scenarios:
+  - name: price_increase
+    description: List price +10% for every customer from month 3; churn hazard rises 0.8% per 1% of price.
+    price_change: {pct: 10%, from_month: 3, applies_to: all}
+    price_elasticity_of_churn: 0.8
+
+  - name: annual_prepay_discount
+    description: New customers may prepay a year at 15% off; 40% do, and they churn 70% less that year.
+    discount: {pct: 15%, duration_months: 12, eligible_share: 40%, churn_multiplier: 0.3, applies_to: new}
+
+  - name: downturn_stress
+    description: A downturn year -- churn x1.5 and new sales -40% in months 6 to 18, contraction events x1.5.
+    churn_multiplier: [{months: [6, 18], factor: 1.5}]
+    acquisition_multiplier: [{months: [6, 18], factor: 0.6}]
+    contraction_multiplier: 1.5
+
+  - name: cs_investment
+    description: One CSM per 40 enterprise and mid-market accounts at 120k a year; covered accounts churn 20% less and expand 30% more often.
+    cs_coverage:
+      segments: [enterprise, mid_market]
+      accounts_per_csm: 40
+      cost_per_csm_per_year: 120000
+      churn_multiplier: 0.8
+      expansion_multiplier: 1.3
 """
 
 
@@ -663,7 +743,13 @@ def write_demo(directory: Path, *, customers: int = DEFAULT_CUSTOMERS, seed: int
         acquisition_spend=directory / "acquisition_spend.csv",
         support_costs=directory / "support_costs.csv",
         config=directory / "config.yaml",
+        scenarios=directory / "scenarios.yaml",
+        schema=directory / "simcore.schema.json",
     )
+    import json
+
+    from simcore.config import json_schema
+
     contents = {
         files.customers: _format_table(tables.customers, {
             "signup_date": "date", "churn_date": "date", "tickets_per_month": ".2f", "mrr": ".2f"}),
@@ -671,6 +757,8 @@ def write_demo(directory: Path, *, customers: int = DEFAULT_CUSTOMERS, seed: int
         files.acquisition_spend: _format_table(tables.acquisition_spend, {"month": "month", "spend": ".2f"}),
         files.support_costs: _format_table(tables.support_costs, {"month": "month", "support_cost": ".2f"}),
         files.config: demo_config_text(),
+        files.scenarios: demo_scenarios_text(),
+        files.schema: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n",
     }
     try:
         directory.mkdir(parents=True, exist_ok=True)

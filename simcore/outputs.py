@@ -32,16 +32,8 @@ def _default_permissions(root: Path) -> None:
         os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
 
 
-@contextlib.contextmanager
-def atomic_directory(target: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary directory; on success it becomes ``target``.
-
-    Raises
-    ------
-    OutputError
-        ``target`` exists and is not empty (without ``force``), is a file, or its
-        parent cannot be written.
-    """
+def check_target(target: str | Path, *, force: bool = False) -> None:
+    """Refuse early (before any expensive work) when ``target`` cannot be written."""
     target = Path(target)
     if target.exists() and not target.is_dir():
         raise OutputError(Problem("exists and is a file", "choose a directory name", source=str(target)))
@@ -53,6 +45,20 @@ def atomic_directory(target: str | Path, *, force: bool = False) -> Iterator[Pat
                 source=str(target),
             )
         )
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | Path, *, force: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory; on success it becomes ``target``.
+
+    Raises
+    ------
+    OutputError
+        ``target`` exists and is not empty (without ``force``), is a file, or its
+        parent cannot be written.
+    """
+    target = Path(target)
+    check_target(target, force=force)
     parent = target.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

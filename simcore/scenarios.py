@@ -96,7 +96,7 @@ def check_scenario_segments(config: Config, segments: list[str]) -> None:
                 problems.append(Problem(
                     f"'{segment}' is not a segment of the data",
                     f"did you mean '{close[0]}'?" if close else f"segments are: {', '.join(sorted(known))}",
-                    source=config.source, field=f"{where}.{segment}",
+                    source=config.source, line=config.line_of(*where.split("."), segment), field=f"{where}.{segment}",
                 ))
     if problems:
         raise ConfigError(problems)

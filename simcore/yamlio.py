@@ -76,7 +76,7 @@ def load_yaml_text(text: str, source: str = "<config>") -> LocatedYaml:
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ConfigError(Problem("the file is empty", "write a YAML mapping", source=source))
+            raise ConfigError(Problem("the file is empty", "write a YAML mapping", source=source, line=1))
         lines: dict[tuple, int] = {}
         try:
             data = _walk(node, (), lines, loader)

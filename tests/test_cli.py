@@ -135,7 +135,8 @@ def test_demo_is_deterministic_and_matches_the_shipped_example(capsys, tmp_path)
     assert code == 0, err
     shipped = REPO / "scenarios" / "demo"
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
-    assert names == ["acquisition_spend.csv", "config.yaml", "customers.csv", "mrr_history.csv", "support_costs.csv"]
+    assert names == ["acquisition_spend.csv", "config.yaml", "customers.csv", "mrr_history.csv", "scenarios.yaml",
+                     "simcore.schema.json", "support_costs.csv"]
     match, mismatch, errors = filecmp.cmpfiles(tmp_path / "one", shipped, names, shallow=False)
     assert mismatch == [] and errors == [], "scenarios/demo is out of date: run `simcore demo scenarios/demo --force`"
     code, _, err = run_cli(capsys, "demo", tmp_path / "one")

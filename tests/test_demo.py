@@ -91,7 +91,8 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(demo, tmp_path
 def test_files_are_listed_and_history_stays_small(demo):
     assert isinstance(demo.files, DemoFiles)
     assert {p.name for p in demo.files.paths} == {
-        "customers.csv", "mrr_history.csv", "acquisition_spend.csv", "support_costs.csv", "config.yaml"}
+        "customers.csv", "mrr_history.csv", "acquisition_spend.csv", "support_costs.csv", "config.yaml",
+        "scenarios.yaml", "simcore.schema.json"}
     assert all(p.parent == demo.files.directory for p in demo.files.paths)
     assert demo.files.mrr_history.stat().st_size < 5_000_000
     assert list(demo.customers.columns[:9]) == [
@@ -153,6 +154,18 @@ def test_churn_dates_give_the_same_whole_months_under_both_conventions(demo):
     assert (np.floor(days / 30.4375).astype(int) + 1 == churned["duration"]).all()
     active = demo.customers[~demo.customers["churned"]]
     assert (active["duration"] >= 1).all()  # no censored duration of 0
+
+
+def test_schema_file_is_the_current_schema_and_scenarios_validate(demo):
+    import json
+
+    from simcore.config import json_schema, load_config
+
+    assert json.loads(demo.files.schema.read_text()) == json_schema()
+    config = load_config(demo.files.config)
+    assert [s.name for s in config.scenarios] == [
+        "price_increase", "annual_prepay_discount", "downturn_stress", "cs_investment"]
+    assert config.scenario_origins["cs_investment"][0] == "scenarios.yaml"
 
 
 def test_loader_reads_back_the_generated_tenures(demo):

@@ -1,0 +1,302 @@
+"""Economics from data, and the per-segment :class:`Economics` of a run.
+
+Instead of typing numbers, a config can derive:
+
+* **CAC per segment** from an acquisition-spend table (spend per month per channel or
+  segment): per key, ``CAC = spend / customers acquired`` over the trailing
+  ``months`` ending with the ``as_of`` month; a segment's CAC is the average over its
+  new customers of their key's CAC. The **blended** CAC (all spend / all new customers)
+  is reported beside it, because one blended number is exactly what hides a segment
+  that costs five times as much to win.
+* **Support cost per account-month** from a support-cost table (total cost per month per
+  key): per key, ``cost / active account-months`` over the same trailing window; a
+  segment's figure is the average over its active account-months.
+
+Both need signup dates (a date-shaped book). Precedence for every economics field of a
+segment: ``economics.segments.<name>`` > derived from data > ``economics.default`` >
+built-in neutral value (margin 100%, no costs), which is reported as a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simcore.config import AcquisitionSpend, Config, EconomicsValues, SupportCostTable
+from simcore.errors import DataError, Problem, ProblemCollector
+
+SEGMENT = "segment"
+
+
+@dataclass(frozen=True)
+class DerivedCost:
+    """A cost derived from a table: per key, per segment and blended.
+
+    Attributes
+    ----------
+    by_key
+        One row per key: ``key``, ``total`` (spend or cost in the window), ``count``
+        (new customers or active account-months) and ``per_unit``.
+    by_segment
+        Segment -> cost per unit (CAC per new customer, cost per account-month).
+    blended
+        Total cost / total count over every key.
+    warnings
+        Keys that could not be matched, segments with no customers in the window...
+    """
+
+    by_key: pd.DataFrame
+    by_segment: dict[str, float]
+    blended: float
+    warnings: tuple[Problem, ...]
+
+
+def _read_monthly(path, source: str, month_col: str, key_col: str, value_col: str, value_name: str) -> pd.DataFrame:
+    from simcore.data.parse import parse_months, parse_numbers
+    from simcore.data.sources import read_table
+
+    raw = read_table(path, source, text_columns=[key_col, month_col], number_columns=[value_col])
+    collector = ProblemCollector(source=source)
+    import difflib
+
+    for wanted in (month_col, key_col, value_col):
+        if wanted not in raw.header:
+            close = difflib.get_close_matches(wanted, raw.header, n=1)
+            collector.add(
+                f"column '{wanted}' is missing",
+                f"did you mean '{close[0]}'?" if close else f"columns are: {', '.join(raw.header)}",
+                field=wanted,
+            )
+    collector.raise_if_errors(DataError)
+    frame = raw.frame
+    months = parse_months(frame[month_col])
+    values = parse_numbers(frame[value_col])
+    rows = np.arange(len(frame)) + raw.first_row
+    for mask, message in (
+        (months.bad | months.blank, f"month cannot be read (write YYYY-MM)"),
+        (values.bad | values.blank, f"{value_name} cannot be read"),
+    ):
+        for row in rows[mask][:5]:
+            collector.add(message, field=month_col if "month" in message else value_col, row=int(row))
+        collector.add_count(max(0, int(mask.sum()) - 5))
+    negative = ~(values.bad | values.blank) & (np.nan_to_num(values.values.astype(float)) < 0)
+    for row in rows[negative][:5]:
+        collector.add(f"{value_name} is negative", "costs and spend are positive amounts", field=value_col, row=int(row))
+    collector.raise_if_errors(DataError)
+    return pd.DataFrame({
+        "month": months.values, "key": frame[key_col].astype(str).str.strip().to_numpy(),
+        "value": values.values.astype(float),
+    })
+
+
+def _window(as_of: pd.Timestamp, months: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First and last month (month starts) of the trailing window ending at ``as_of``."""
+    last = pd.Timestamp(as_of).to_period("M").to_timestamp()
+    return last - pd.DateOffset(months=months - 1), last
+
+
+def _customer_keys(customers: pd.DataFrame, column: str, source: str, field: str) -> pd.Series:
+    if column not in customers.columns:
+        import difflib
+
+        close = difflib.get_close_matches(column, [str(c) for c in customers.columns], n=1)
+        raise DataError(Problem(
+            f"customer column '{column}' does not exist",
+            f"did you mean '{close[0]}'?" if close else "name an attribute column of the customer book, or 'segment'",
+            source=source, field=field,
+        ))
+    return customers[column].astype(str).str.strip()
+
+
+def _needs_dates(customers: pd.DataFrame, what: str, field: str) -> None:
+    if "signup_date" not in customers.columns:
+        raise DataError(Problem(
+            f"{what} needs signup dates, and this customer book has tenures only",
+            "use a date-shaped book (signup/churn columns) or type the numbers under economics",
+            field=field,
+        ))
+
+
+def _per_segment(units: pd.DataFrame, per_key: pd.Series) -> dict[str, float]:
+    """Average of the key rates over each segment's units (new customers, account-months)."""
+    rates = units["key"].map(per_key)
+    weights = units["units"].to_numpy(dtype=float)
+    out: dict[str, float] = {}
+    for segment, group in units.assign(rate=rates.fillna(0.0), weight=weights).groupby(SEGMENT, sort=True):
+        total = group["weight"].sum()
+        if total > 0:
+            out[str(segment)] = float((group["rate"] * group["weight"]).sum() / total)
+    return out
+
+
+def cac_from_spend(spec: AcquisitionSpend, config: Config, customers: pd.DataFrame, as_of) -> DerivedCost:
+    """Per-segment and blended CAC from an acquisition-spend table (see the module notes)."""
+    field = "economics.cac_from_spend"
+    _needs_dates(customers, "CAC from acquisition spend", field)
+    source = spec.path
+    table = _read_monthly(config.resolve(spec.path), source, spec.columns.month, spec.columns.key, spec.columns.spend, "spend")
+    start, end = _window(as_of, spec.months)
+    keys = _customer_keys(customers, spec.customer_column, config.source, f"{field}.customer_column")
+    signup_month = customers["signup_date"].dt.to_period("M").dt.to_timestamp()
+    new = (signup_month >= start) & (signup_month <= end)
+    in_window = table[(table["month"] >= start) & (table["month"] <= end)]
+    spend = in_window.groupby("key")["value"].sum()
+    acquired = keys[new].value_counts()
+    return _derive(spend, acquired, customers.loc[new, SEGMENT], keys[new], source, spec.customer_column,
+                   "spend", "new customers", start, end)
+
+
+def support_cost_from_table(spec: SupportCostTable, config: Config, customers: pd.DataFrame, as_of) -> DerivedCost:
+    """Per-segment support cost per account-month from a support-cost table."""
+    field = "economics.support_cost_from"
+    _needs_dates(customers, "support cost from a cost table", field)
+    source = spec.path
+    table = _read_monthly(config.resolve(spec.path), source, spec.columns.month, spec.columns.key, spec.columns.cost, "cost")
+    start, end = _window(as_of, spec.months)
+    keys = _customer_keys(customers, spec.customer_column, config.source, f"{field}.customer_column")
+    # Active account-months inside the window: from the signup month to the month before
+    # churn (or to the as_of month for customers still active).
+    first = customers["signup_date"].dt.to_period("M").dt.to_timestamp()
+    churn = customers["churn_date"] if "churn_date" in customers.columns else pd.Series(pd.NaT, index=customers.index)
+    last = churn.dt.to_period("M").dt.to_timestamp() - pd.DateOffset(months=1)
+    last = last.where(customers["churned"].astype(bool) & churn.notna(), end)
+    lo = first.where(first > start, start)
+    hi = last.where(last < end, end)
+    span = ((hi.dt.year - lo.dt.year) * 12 + (hi.dt.month - lo.dt.month) + 1).clip(lower=0)
+    account_months = pd.DataFrame({"key": keys, SEGMENT: customers[SEGMENT].astype(str), "units": span})
+    in_window = table[(table["month"] >= start) & (table["month"] <= end)]
+    cost = in_window.groupby("key")["value"].sum()
+    accounts = account_months.groupby("key")["units"].sum()
+    units = account_months.groupby([SEGMENT, "key"], as_index=False)["units"].sum()
+    return _finish(cost, accounts, units, source, spec.customer_column, "cost", "account-months", start, end)
+
+
+def _derive(total: pd.Series, counts: pd.Series, segments: pd.Series, keys: pd.Series, source, column,
+            total_name, count_name, start, end) -> DerivedCost:
+    units = pd.DataFrame({SEGMENT: segments.astype(str).to_numpy(), "key": keys.to_numpy(), "units": 1.0})
+    units = units.groupby([SEGMENT, "key"], as_index=False)["units"].sum()
+    return _finish(total, counts, units, source, column, total_name, count_name, start, end)
+
+
+def _finish(total: pd.Series, counts: pd.Series, units: pd.DataFrame, source, column,
+            total_name, count_name, start, end) -> DerivedCost:
+    warnings: list[Problem] = []
+    window = f"{start:%Y-%m} to {end:%Y-%m}"
+    keys = sorted(set(total.index) | set(counts.index))
+    by_key = pd.DataFrame({"key": keys})
+    by_key["total"] = by_key["key"].map(total).fillna(0.0).astype(float)
+    by_key["count"] = by_key["key"].map(counts).fillna(0).astype(float)
+    by_key["per_unit"] = np.where(by_key["count"] > 0, by_key["total"] / by_key["count"].where(by_key["count"] > 0, 1), np.nan)
+    orphan = by_key[(by_key["total"] > 0) & (by_key["count"] == 0)]
+    if len(orphan):
+        warnings.append(Problem(
+            f"{total_name} for {', '.join(orphan['key'])} in {window} matches no {count_name} by '{column}'; "
+            "it counts in the blended figure only",
+            f"check that the key values match the customers' '{column}' values",
+            source=source, severity="warning",
+        ))
+    unpaid = by_key[(by_key["total"] == 0) & (by_key["count"] > 0)]
+    if len(unpaid):
+        warnings.append(Problem(
+            f"{', '.join(unpaid['key'])} has {count_name} in {window} but no {total_name} rows; its cost counts as 0",
+            "add its rows to the table if it has a cost",
+            source=source, severity="warning",
+        ))
+    if by_key["count"].sum() == 0:
+        raise DataError(Problem(
+            f"no {count_name} in {window}, so no cost per unit can be derived",
+            "check data.as_of and the window length ('months')", source=source,
+        ))
+    blended = float(by_key["total"].sum() / by_key["count"].sum())
+    per_key = by_key.set_index("key")["per_unit"]
+    return DerivedCost(by_key=by_key, by_segment=_per_segment(units, per_key), blended=blended, warnings=tuple(warnings))
+
+
+_ECONOMICS_FIELDS = tuple(EconomicsValues.model_fields)
+
+
+@dataclass(frozen=True)
+class SegmentEconomics:
+    """The economics of every segment of a run, where each number came from, and the
+    blended-vs-segment CAC comparison."""
+
+    economics: dict  # segment -> simcore.economics.Economics
+    table: pd.DataFrame
+    cac: DerivedCost | None
+    support: DerivedCost | None
+    warnings: tuple[Problem, ...]
+
+
+def segment_economics(config: Config, customers: pd.DataFrame, segments: list[str], as_of) -> SegmentEconomics:
+    """Per-segment :class:`~simcore.economics.Economics` following the precedence in the
+    module notes; ``table`` has one row per segment with each value and its origin."""
+    from simcore.economics import Economics
+
+    warnings: list[Problem] = []
+    spec = config.economics
+    cac = support = None
+    problems: list[Problem] = []
+    if spec.cac_from_spend is not None:
+        try:
+            cac = cac_from_spend(spec.cac_from_spend, config, customers, as_of)
+            warnings.extend(cac.warnings)
+        except DataError as error:
+            problems.extend(error.problems)
+    if spec.support_cost_from is not None:
+        try:
+            support = support_cost_from_table(spec.support_cost_from, config, customers, as_of)
+            warnings.extend(support.warnings)
+        except DataError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise DataError(problems)
+
+    if not spec.default.model_fields_set and not spec.segments and cac is None and support is None:
+        warnings.append(Problem(
+            "no economics given: value is revenue at 100% gross margin with no cost to serve or CAC",
+            "add an economics: section (gross_margin, support_cost_per_month, cac, ...)",
+            source=config.source, field="economics", severity="warning",
+        ))
+    rows = []
+    out = {}
+    for segment in segments:
+        own = spec.segments.get(segment, EconomicsValues())
+        values: dict = {}
+        origin: dict = {}
+        for name in _ECONOMICS_FIELDS:
+            value = getattr(own, name)
+            where = f"economics.segments.{segment}"
+            if value is None and name == "cac" and cac is not None and segment in cac.by_segment:
+                value, where = cac.by_segment[segment], "acquisition spend"
+            if value is None and name == "support_cost_per_month" and support is not None and segment in support.by_segment:
+                value, where = support.by_segment[segment], "support cost table"
+            if value is None:
+                value, where = getattr(spec.default, name), "economics.default"
+            if value is None and name == "discount_rate_annual":
+                value, where = config.discount_rate_annual, "discount_rate_annual"
+            if value is None:
+                where = "not given"
+            values[name], origin[name] = value, where
+        economics = Economics(
+            gross_margin=values["gross_margin"] if values["gross_margin"] is not None else 1.0,
+            support_cost_per_month=values["support_cost_per_month"] or 0.0,
+            other_cost_to_serve_per_month=(values["other_cost_to_serve_per_month"] or 0.0)
+            + (values["infrastructure_cost_per_month"] or 0.0),
+            infrastructure_cost_share=values["infrastructure_cost_share"] or 0.0,
+            cac=values["cac"] or 0.0,
+            onboarding_cost=values["onboarding_cost"] or 0.0,
+            discount_rate_annual=values["discount_rate_annual"],
+            default_mrr=values["mrr"] or 0.0,
+        )
+        out[segment] = economics
+        row = {"segment": segment}
+        for name in _ECONOMICS_FIELDS:
+            row[name] = values[name]
+            row[f"{name}_from"] = origin[name]
+        if cac is not None:
+            row["cac_derived_from_spend"] = cac.by_segment.get(segment, np.nan)
+            row["blended_cac"] = cac.blended
+        rows.append(row)
+    return SegmentEconomics(economics=out, table=pd.DataFrame(rows), cac=cac, support=support, warnings=tuple(warnings))
