@@ -133,7 +133,10 @@ def levers_for_segment(scenario: ScenarioConfig, segment: str, horizon_months: i
     """The :class:`ScenarioLevers` of one segment under an effective scenario."""
     from simcore.engine.levers import ScenarioLevers
 
-    grid = _Schedules(horizon_months)
+    # Schedules cover two horizons: a customer acquired in the last projection month is
+    # still valued over a full horizon after it, so calendar windows must be explicit
+    # there too (the compile step would otherwise repeat the last month's value).
+    grid = _Schedules(2 * horizon_months)
     churn_all = grid.ones()
     churn_existing = grid.ones()
     churn_new = grid.ones()
@@ -163,7 +166,7 @@ def levers_for_segment(scenario: ScenarioConfig, segment: str, horizon_months: i
         price_factor = 1.0 - discount.eligible_share * discount.pct
         churn_factor = 1.0 - discount.eligible_share * (1.0 - discount.churn_multiplier)
         if discount.applies_to in ("all", "new"):
-            first = slice(0, min(discount.duration_months, horizon_months))
+            first = slice(0, min(discount.duration_months, grid.horizon))
             new_price_by_tenure[first] *= price_factor
             new_churn_by_tenure[first] *= churn_factor
         if discount.applies_to in ("all", "existing"):

@@ -15,7 +15,7 @@ import pytest
 from simcore.config import config_from_text
 from simcore.economics import Economics
 from simcore.engine.api import simulate
-from simcore.scenarios import effective_scenario, scenario_levers
+from simcore.scenarios import effective_scenario, levers_for_segment, scenario_levers
 
 H = 36
 SEED = 11
@@ -244,3 +244,11 @@ def test_extends_inherits_and_overrides():
     assert b.price_elasticity_of_churn == 1.0
     assert b.acquisition_multiplier[0].factor == 0.6
     assert effective_scenario(config, "a").acquisition_multiplier == []
+
+
+def test_windows_end_where_they_say_even_at_the_horizon():
+    effective = effective_scenario(config_with("churn_multiplier: [{months: [30, 35], factor: 2.0}]"), "s")
+    levers = levers_for_segment(effective, "smb", H)
+    schedule = np.asarray(levers.churn_hazard_multiplier_by_month)
+    assert len(schedule) == 2 * H  # new customers acquired late are valued past the horizon
+    assert (schedule[30:36] == 2.0).all() and (schedule[36:] == 1.0).all() and (schedule[:30] == 1.0).all()
