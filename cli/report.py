@@ -16,7 +16,7 @@ def run_progress(console, *, enabled: bool):
         return
 
     def on_compile() -> None:
-        console.print("compiling simulation kernels (first run on this machine, about a minute)...")
+        console.print("compiling simulation kernels (first run on this machine only; can take a minute).")
 
     if not console.is_terminal:
         def step(label: str, done: int, total: int) -> None:

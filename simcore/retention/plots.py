@@ -57,14 +57,16 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     if horizon > m:
         ax.plot([], [], color="0.3", linestyle="--", linewidth=1.0, label="extrapolated (beyond the data)")
     ax.axvline(m, color="0.5", linewidth=0.8, linestyle=":")
-    ax.annotate("end of observed window", xy=(m, 1.0), xytext=(4, -12), textcoords="offset points",
-                fontsize=8, color="0.4")
+    # Written up the dotted line from the bottom, where the legend (top right) and the
+    # curves (which start at the top left) leave room.
+    ax.annotate("end of observed window", xy=(m, 0.02), xytext=(-3, 0), textcoords="offset points",
+                fontsize=8, color="0.4", rotation=90, ha="right", va="bottom")
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("tenure (months)")
     ax.set_ylabel("share of customers still active, S(t)")
     name = result.segment if result.segment is not None else "all customers"
     ax.set_title(f"Retention, segment {name}: {chosen_label}")
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.9, edgecolor="none")
     ax.grid(True, linewidth=0.3, alpha=0.5)
     return ax
