@@ -74,12 +74,12 @@ def _read_monthly(path, source: str, month_col: str, key_col: str, value_col: st
     months = parse_months(frame[month_col])
     values = parse_numbers(frame[value_col])
     rows = np.arange(len(frame)) + raw.first_row
-    for mask, message in (
-        (months.bad | months.blank, f"month cannot be read (write YYYY-MM)"),
-        (values.bad | values.blank, f"{value_name} cannot be read"),
+    for mask, message, column in (
+        (months.bad | months.blank, "month cannot be read (write YYYY-MM)", month_col),
+        (values.bad | values.blank, f"{value_name} cannot be read", value_col),
     ):
         for row in rows[mask][:5]:
-            collector.add(message, field=month_col if "month" in message else value_col, row=int(row))
+            collector.add(message, field=column, row=int(row))
         collector.add_count(max(0, int(mask.sum()) - 5))
     negative = ~(values.bad | values.blank) & (np.nan_to_num(values.values.astype(float)) < 0)
     for row in rows[negative][:5]:

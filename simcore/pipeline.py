@@ -34,7 +34,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -43,7 +43,7 @@ import pandas as pd
 
 from simcore._version import __version__
 from simcore.config import BASELINE, Config
-from simcore.errors import ConfigError, OutputError, Problem
+from simcore.errors import ConfigError, Problem
 
 FORMATS = ("csv", "parquet", "xlsx", "json")
 TOTAL = "(all segments)"

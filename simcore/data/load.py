@@ -12,14 +12,13 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from pydantic import ValidationError
 
-from simcore.config import ColumnMap, DataConfig, SqlSource
+from simcore.config import DataConfig, SqlSource, quick_config
 from simcore.data.book import MONEY_FIELDS, CustomerBook
 from simcore.data.customers import default_id_column, validate_customers
 from simcore.data.history import read_history, validate_history
 from simcore.data.sources import RawTable, read_sql, read_table
-from simcore.errors import ConfigError, Problem, ProblemCollector
+from simcore.errors import ProblemCollector
 
 #: Problems listed in one error (the command line prints the first 50).
 _LISTED = 200
@@ -147,29 +146,8 @@ def load_book_quick(
     DataError
         As :func:`load_book`.
     """
-    options = {
-        "id": id_col,
-        "signup": signup_col,
-        "churn": churn_col,
-        "tenure": tenure_col,
-        "churned": event_col,
-        "mrr": mrr_col,
-    }
-    flags = {"id": "id_col", "signup": "signup_col", "churn": "churn_col", "tenure": "tenure_col", "churned": "event_col", "mrr": "mrr_col"}
-    try:
-        data = DataConfig(
-            customers=str(path),
-            columns=ColumnMap(**{k: v for k, v in options.items() if v is not None}),
-            as_of=as_of,
-            delimiter=delimiter,
-        )
-    except ValidationError as error:
-        problems = []
-        for item in error.errors(include_url=False):
-            message = item["msg"].removeprefix("Value error, ")
-            for field, flag in flags.items():
-                message = message.replace(f"'{field}'", f"'{field}' ({flag})")
-            where = ".".join(str(p) for p in item["loc"] if p not in ("columns",)) or None
-            problems.append(Problem(message, "give the column names of your file", source=str(path), field=where))
-        raise ConfigError(problems) from None
-    return load_book(data, Path("."))
+    config = quick_config(
+        path, id_col=id_col, tenure_col=tenure_col, event_col=event_col, signup_col=signup_col,
+        churn_col=churn_col, as_of=None if as_of is None else str(as_of), mrr_col=mrr_col, delimiter=delimiter,
+    )
+    return load_book(config.data, config.base_dir)

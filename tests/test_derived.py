@@ -1,0 +1,94 @@
+"""Economics derived from data: CAC from acquisition spend, support cost from a cost table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simcore.config import AcquisitionSpend, SupportCostTable, config_from_text
+from simcore.derived import cac_from_spend, segment_economics, support_cost_from_table
+from simcore.errors import DataError
+
+BASE = "data:\n  customers: x.csv\n  columns: {signup: s}\n"
+
+
+@pytest.fixture
+def customers() -> pd.DataFrame:
+    # Two channels: 10 paid-search customers and 2 sales-led ones, all signed up in 2025.
+    signup = pd.to_datetime(["2025-03-10"] * 10 + ["2025-06-01"] * 2)
+    return pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(12)],
+        "signup_date": signup,
+        "churn_date": pd.NaT,
+        "churned": False,
+        "tenure_months": 3,
+        "channel": ["search"] * 10 + ["sales"] * 2,
+        "segment": ["smb"] * 10 + ["enterprise"] * 2,
+    })
+
+
+def test_cac_per_channel_per_segment_and_blended(tmp_path, customers):
+    (tmp_path / "spend.csv").write_text(
+        "month,channel,spend\n2025-03,search,5000\n2025-06,sales,60000\n2024-01,search,999999\n"
+    )
+    config = config_from_text(BASE, base_dir=tmp_path)
+    derived = cac_from_spend(AcquisitionSpend(path="spend.csv"), config, customers, pd.Timestamp("2025-12-31"))
+    assert derived.by_segment == {"smb": pytest.approx(500.0), "enterprise": pytest.approx(30000.0)}
+    # Blended CAC: all spend in the window / all new customers = 65,000 / 12.
+    assert derived.blended == pytest.approx(65000 / 12)
+    by_key = derived.by_key.set_index("key")
+    assert by_key.loc["search", "count"] == 10 and by_key.loc["sales", "per_unit"] == pytest.approx(30000.0)
+
+
+def test_unmatched_keys_are_warnings(tmp_path, customers):
+    (tmp_path / "spend.csv").write_text("month,channel,spend\n2025-03,search,5000\n2025-04,tv,7000\n")
+    config = config_from_text(BASE, base_dir=tmp_path)
+    derived = cac_from_spend(AcquisitionSpend(path="spend.csv"), config, customers, pd.Timestamp("2025-12-31"))
+    messages = " ".join(w.message for w in derived.warnings)
+    assert "tv" in messages and "blended figure only" in messages
+    assert "sales has new customers" in messages and "counts as 0" in messages
+
+
+def test_support_cost_per_account_month(tmp_path, customers):
+    # smb: 10 accounts active Mar..Dec 2025 inside a 12-month window = 100 account-months.
+    (tmp_path / "support.csv").write_text("month,segment,cost\n2025-05,smb,1000\n2025-07,enterprise,2100\n")
+    config = config_from_text(BASE, base_dir=tmp_path)
+    derived = support_cost_from_table(SupportCostTable(path="support.csv"), config, customers, pd.Timestamp("2025-12-31"))
+    assert derived.by_segment["smb"] == pytest.approx(1000 / 100)
+    assert derived.by_segment["enterprise"] == pytest.approx(2100 / (2 * 7))
+
+
+def test_bad_rows_in_a_cost_table_are_located(tmp_path, customers):
+    (tmp_path / "spend.csv").write_text("month,channel,spend\n2025-13,search,5000\n2025-04,search,-3\n2025-05,search,abc\n")
+    config = config_from_text(BASE, base_dir=tmp_path)
+    with pytest.raises(DataError) as caught:
+        cac_from_spend(AcquisitionSpend(path="spend.csv"), config, customers, pd.Timestamp("2025-12-31"))
+    lines = caught.value.lines()
+    assert any("row 2" in line and "'month'" in line for line in lines)
+    assert any("row 4" in line and "spend cannot be read" in line for line in lines)
+    assert any("row 3" in line and "negative" in line for line in lines)
+
+
+def test_tenure_books_cannot_derive_costs(tmp_path, customers):
+    config = config_from_text(BASE, base_dir=tmp_path)
+    with pytest.raises(DataError, match="needs signup dates"):
+        cac_from_spend(AcquisitionSpend(path="spend.csv"), config, customers.drop(columns="signup_date"), pd.Timestamp("2025-12-31"))
+
+
+def test_precedence_explicit_then_derived_then_default(tmp_path, customers):
+    (tmp_path / "spend.csv").write_text("month,channel,spend\n2025-03,search,5000\n2025-06,sales,60000\n")
+    config = config_from_text(
+        BASE + "economics:\n  default: {gross_margin: 70%, cac: 1}\n  segments:\n    enterprise: {cac: 45000}\n"
+        "  cac_from_spend: {path: spend.csv}\n",
+        base_dir=tmp_path,
+    )
+    result = segment_economics(config, customers, ["enterprise", "smb"], pd.Timestamp("2025-12-31"))
+    assert result.economics["enterprise"].cac == 45000
+    assert result.economics["smb"].cac == pytest.approx(500.0)
+    assert result.economics["smb"].gross_margin == pytest.approx(0.70)
+    table = result.table.set_index("segment")
+    assert table.loc["enterprise", "cac_from"] == "economics.segments.enterprise"
+    assert table.loc["smb", "cac_from"] == "acquisition spend"
+    assert table.loc["enterprise", "cac_derived_from_spend"] == pytest.approx(30000.0)
+    assert np.isclose(table["blended_cac"], 65000 / 12).all()
