@@ -17,6 +17,9 @@ revenue_retention, RevenueDynamics
     Expansion, contraction, churned MRR, GRR_12 / NRR_12 and the engine's revenue process.
 plot_segment_fit
     Kaplan-Meier with band, fitted and extrapolated curves.
+save_fits, load_fits
+    Write per-segment fits to JSON and read them back exactly, without refitting
+    (:mod:`simcore.retention.saved`).
 """
 
 from simcore.retention.families import ALL_FAMILIES, KAPLAN_MEIER, PARAMETRIC_FAMILIES
@@ -33,6 +36,7 @@ from simcore.retention.sbg import (
     sbg_discounted_expected_residual_lifetime,
     sbg_log_likelihood,
 )
+from simcore.retention.saved import load_fits, save_fits
 from simcore.retention.selection import (
     MIN_EVENTS,
     MIN_WINDOW_MONTHS,
@@ -60,9 +64,11 @@ __all__ = [
     "fit_family",
     "fit_segment",
     "fit_segments",
+    "load_fits",
     "plot_segment_fit",
     "residual_value_at_tenure",
     "revenue_retention",
+    "save_fits",
     "sbg_discounted_expected_lifetime",
     "sbg_discounted_expected_residual_lifetime",
     "sbg_log_likelihood",

@@ -496,6 +496,45 @@ class RetentionFit:
             "tail": self.tail.to_dict() if self.tail is not None else None,
         }
 
+    def to_saved(self) -> dict:
+        """Everything needed to rebuild this fit exactly, as plain JSON values.
+
+        Holds the family, parameter names, parameters, both covariances, transforms,
+        log-likelihoods, AIC/BIC, counts, ``max_observed_tenure``, options, the aggregated
+        survival counts (``data``: ``durations``, ``events``, ``counts``), the Kaplan-Meier
+        band, the tail fit (saved the same way), the warnings (fields and formatted
+        ``text``) and ``format_version``. Only str, int, float, bool, None, lists and dicts
+        appear; non-finite numbers are written as ``"NaN"``, ``"Infinity"`` or
+        ``"-Infinity"`` (see :mod:`simcore.retention.saved`).
+
+        Returns
+        -------
+        dict
+            Accepted by :meth:`from_saved`; ``json.dumps(..., allow_nan=False)`` works on it.
+        """
+        from simcore.retention.saved import encoding_saved, fit_to_saved
+
+        return encoding_saved(lambda: fit_to_saved(self))
+
+    @classmethod
+    def from_saved(cls, saved: dict) -> "RetentionFit":
+        """Rebuild a fit from :meth:`to_saved` without refitting.
+
+        Curves, hazards, summaries, the median lifetime and seeded draws (asymptotic and
+        bootstrap) are bit-identical to those of the saved fit; bootstrap draws refit on
+        resampled counts as they would have on the original.
+
+        Raises
+        ------
+        FitError
+            ``saved`` is not a saved retention fit, has another format version, or is
+            inconsistent (sizes, family, survival counts).
+        """
+        from simcore.retention.saved import fit_from_saved, reading_saved
+
+        with reading_saved(None, "retention fit"):
+            return fit_from_saved(saved)
+
 
 def _json_number(x: float):
     return None if np.isnan(x) else ("inf" if np.isinf(x) else float(x))
@@ -953,6 +992,19 @@ def _fit_km_counts(data: SurvivalCounts, options: dict) -> RetentionFit:
 
 def _resolve_options(family: str, data: SurvivalCounts, options: dict) -> dict:
     options = dict(options)
+    if family == KAPLAN_MEIER:
+        # The product-limit curve itself has no options; breakpoints and likelihood belong
+        # to the tail family and are kept so that the tail fit, its bootstrap refits and a
+        # saved fit all use the ones requested.
+        tail_family = options.get("km_tail")
+        if tail_family is None:
+            return {}
+        kept = {"km_tail": tail_family}
+        if tail_family == "piecewise_exponential" and options.get("breakpoints") is not None:
+            kept["breakpoints"] = tuple(sorted(float(b) for b in options["breakpoints"]))
+        if tail_family in LIFELINES_FAMILIES and "likelihood" in options:
+            kept["likelihood"] = options["likelihood"]
+        return kept
     if family == "piecewise_exponential":
         breakpoints = options.get("breakpoints")
         if breakpoints is None:

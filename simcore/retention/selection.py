@@ -101,6 +101,34 @@ class SegmentResult:
             "warnings": [p.format() for p in self.warnings],
         }
 
+    def to_saved(self) -> dict:
+        """This result as plain JSON values, for :meth:`from_saved`.
+
+        Keeps the chosen fit, the Kaplan-Meier fit, the ranking table (every candidate,
+        as records with column dtypes), the holdout table, the criterion and the warnings.
+        The candidate fits that were not chosen are dropped; their rows stay in the
+        ranking.
+        """
+        from simcore.retention.saved import encoding_saved, segment_result_to_saved
+
+        return encoding_saved(lambda: segment_result_to_saved(self))
+
+    @classmethod
+    def from_saved(cls, saved: dict) -> "SegmentResult":
+        """Rebuild a result from :meth:`to_saved` without refitting.
+
+        ``fits`` of the rebuilt result holds only the chosen fit (see :meth:`to_saved`).
+
+        Raises
+        ------
+        FitError
+            ``saved`` is not a saved segment result or is corrupt.
+        """
+        from simcore.retention.saved import reading_saved, segment_result_from_saved
+
+        with reading_saved(None, "segment result"):
+            return segment_result_from_saved(saved)
+
 
 def _extrapolation_warnings(data: SurvivalCounts, segment: str | None) -> list[Problem]:
     where = f"segment {segment!r}: " if segment is not None else ""
@@ -283,7 +311,8 @@ def fit_segment(
                 failures.setdefault(name, "holdout: " + "; ".join(p.message for p in error.problems))
             rows.append({"family": name, "holdout_log_likelihood": ll, "holdout_active_error": err,
                          "n_holdout_customers": int(active.sum())})
-        holdout = pd.DataFrame(rows)
+        holdout = pd.DataFrame(rows, columns=["family", "holdout_log_likelihood", "holdout_active_error",
+                                              "n_holdout_customers"])
 
     ranking = _ranking_table(fits, failures, criterion, holdout)
     ranked = ranking.dropna(subset=["rank"])
@@ -390,6 +419,27 @@ class SegmentFits:
             "segments": {segment: result.to_dict() for segment, result in self.results.items()},
             "failures": {segment: [p.format() for p in error.problems] for segment, error in self.failures.items()},
         }
+
+    def to_saved(self) -> dict:
+        """Every segment's :meth:`SegmentResult.to_saved`, and the failures (error class
+        and problems), as plain JSON values; :func:`simcore.retention.save_fits` writes it."""
+        from simcore.retention.saved import encoding_saved, segment_fits_to_saved
+
+        return encoding_saved(lambda: segment_fits_to_saved(self))
+
+    @classmethod
+    def from_saved(cls, saved: dict) -> "SegmentFits":
+        """Rebuild from :meth:`to_saved` without refitting (only chosen fits are kept).
+
+        Raises
+        ------
+        FitError
+            ``saved`` is not saved segment fits or is corrupt.
+        """
+        from simcore.retention.saved import reading_saved, segment_fits_from_saved
+
+        with reading_saved(None, "segment fits"):
+            return segment_fits_from_saved(saved)
 
 
 def fit_segments(
