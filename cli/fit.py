@@ -21,7 +21,8 @@ FAMILY_CHOICES = (
 @click.option("--criterion", type=click.Choice(("aic", "bic", "holdout")), default=None,
               help="Ranking criterion of auto (holdout needs retention.holdout_months in the config).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write fits.csv, fits.json, ranking.csv, revenue tables and a PNG per segment here.")
+              help="Write fits.csv, fits.json, ranking.csv, revenue tables, a PNG per segment and "
+                   "saved_fits.json (reusable by `simcore run --fits`) here.")
 @click.option("--force", is_flag=True, help="Replace --out if it already exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the fits as JSON on stdout.")
 def fit(source: Path, family: str | None, criterion: str | None, out: Path | None, force: bool,
@@ -46,7 +47,7 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
     report = fit_book(config)
     print_warnings(report.warnings)
     if out is not None:
-        write_fit_outputs(report, out, horizon_months=config.horizon_months, force=force)
+        write_fit_outputs(report, config, out, force=force)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, default=_json_default))
         return

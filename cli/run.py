@@ -16,11 +16,13 @@ import click
 @click.option("--scenario", "scenarios", multiple=True, help="Run only this scenario (repeatable); the baseline always runs.")
 @click.option("--format", "formats", default="csv", show_default=True,
               help="Comma-separated output formats: csv, parquet, xlsx, json.")
+@click.option("--fits", "saved_fits", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Reuse fits saved by `simcore fit --out` or an earlier run (saved_fits.json) instead of refitting.")
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and summaries as JSON on stdout.")
 def run(config_path: Path, out: Path | None, seed: int | None, replications: int | None, scenarios: tuple[str, ...],
-        formats: str, force: bool, quiet: bool, as_json: bool) -> None:
+        formats: str, saved_fits: Path | None, force: bool, quiet: bool, as_json: bool) -> None:
     """Run CONFIG: fit retention, simulate the baseline and every scenario with common
     random numbers, and write segment_summary, scenario_comparison, distributions,
     projection, fits, economics and manifest.json into a fresh directory.
@@ -42,7 +44,8 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
     console = make_console(stderr=True)
     with run_progress(console, enabled=not (quiet or as_json)) as (progress, on_compile):
         result = run_pipeline(config, scenario_names=list(scenarios) or None, seed=seed,
-                              replications=replications, progress=progress, on_compile=on_compile)
+                              replications=replications, progress=progress, on_compile=on_compile,
+                              saved_fits=saved_fits)
     write_run(result, out, formats=wanted, force=force)
     if not quiet:
         print_warnings(result.warnings)

@@ -303,6 +303,11 @@ class RetentionConfig(StrictModel):
     )
     uncertainty: Literal["asymptotic", "bootstrap"] = "asymptotic"
     segments: dict[str, RetentionOverride] = Field(default_factory=dict, description="Per-segment family overrides.")
+    saved_fits: str | None = Field(
+        None,
+        description="Reuse the fits saved by `simcore fit --out` or `simcore run` (saved_fits.json) instead of "
+        "refitting; checked against the data and settings they were made from.",
+    )
 
     @model_validator(mode="after")
     def _holdout(self) -> "RetentionConfig":

@@ -59,6 +59,7 @@ class RunResult:
     manifest: dict
     warnings: tuple[Problem, ...]
     simulations: dict = field(default_factory=dict, repr=False)
+    fit_report: object = field(default=None, repr=False)
 
 
 def _config_hash(config: Config) -> str:
@@ -107,6 +108,7 @@ def run(
     replications: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     on_compile: Callable[[], None] | None = None,
+    saved_fits: str | Path | None = None,
 ) -> RunResult:
     """Load, fit, and simulate the baseline plus scenarios; return the result tables.
 
@@ -122,6 +124,8 @@ def run(
         Called as ``progress(step, done, total)`` as work advances.
     on_compile
         Called once before the simulation kernels compile (first run on a machine).
+    saved_fits
+        Reuse these saved fits instead of fitting (default: ``retention.saved_fits``).
     """
     from simcore.engine import warm_up
     from simcore.engine.api import StatusThresholds, simulate
@@ -169,9 +173,9 @@ def run(
     advance("derived economics")
 
     mark = time.perf_counter()
-    report = fit_book(config, segmented)
+    report = fit_book(config, segmented, saved_fits=saved_fits)
     timings["fit_s"] = time.perf_counter() - mark
-    advance("fitted retention")
+    advance("reused saved fits" if (saved_fits or config.retention.saved_fits) else "fitted retention")
 
     fits = {name: result.fit for name, result in report.fits.results.items()}
     dynamics = report.revenue.dynamics if report.revenue is not None else None
@@ -207,8 +211,10 @@ def run(
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "python": platform.python_version(),
     }
+    if saved_fits is not None or config.retention.saved_fits is not None:
+        manifest["saved_fits"] = str(saved_fits or config.retention.saved_fits)
     warnings = tuple(report.warnings) + tuple(economics.warnings)
-    return RunResult(config, (BASELINE, *names), tables, manifest, warnings, simulations)
+    return RunResult(config, (BASELINE, *names), tables, manifest, warnings, simulations, report)
 
 
 def _tables(report, economics, simulations: dict, names: list[str]) -> dict[str, pd.DataFrame]:
@@ -274,6 +280,10 @@ def write_run(result: RunResult, out: str | Path, *, formats: Sequence[str] = ("
                 table.to_json(staging / f"{name}.json", orient="records", indent=1, double_precision=10)
         if "xlsx" in formats:
             write_workbook(result.tables, staging / "results.xlsx")
+        if result.fit_report is not None:
+            from simcore.workflows import SAVED_FITS, save_report_fits
+
+            save_report_fits(result.fit_report, result.config, staging / SAVED_FITS)
         manifest = dict(result.manifest)
         manifest["formats"] = formats
         manifest["files"] = sorted(p.name for p in staging.iterdir()) + ["manifest.json"]

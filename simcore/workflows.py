@@ -133,12 +133,78 @@ def _holdout_columns(config: Config, segmented: SegmentedBook):
     return offsets.astype("int64"), int((as_of.year - origin.year) * 12 + (as_of.month - origin.month))
 
 
-def fit_book(config: Config, segmented: SegmentedBook | None = None) -> FitReport:
-    """Fit retention per segment (and revenue retention when there is an MRR history)."""
+SAVED_FITS = "saved_fits.json"
+
+
+def fit_metadata(config: Config, segmented: SegmentedBook) -> dict:
+    """What a saved fit was made from: checked before the fit is reused."""
+    import hashlib
+    import json
+
+    from simcore._version import __version__
+
+    settings = {"segments": config.segments.model_dump(mode="json"),
+                "retention": config.retention.model_dump(mode="json", exclude={"saved_fits"})}
+    return {
+        "simcore_version": __version__,
+        "data_sha256": segmented.book.data_hash,
+        "settings_sha256": hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(),
+        "segments": sorted(segmented.customers["segment"].astype(str).unique()),
+    }
+
+
+def _reuse_fits(config: Config, segmented: SegmentedBook, path):
+    """Load saved fits and check they were made from this data with these settings."""
     from simcore.errors import FitError
-    from simcore.retention import SegmentFits, fit_segment, revenue_retention
+    from simcore.retention import load_fits
+
+    fits, metadata = load_fits(path)
+    expected = fit_metadata(config, segmented)
+    problems = []
+    hint = "refit (drop the saved fit), or point to the fit made from this data and these settings"
+    if metadata.get("data_sha256") != expected["data_sha256"]:
+        problems.append(Problem("the saved fit was made from different customer data", hint, source=str(path)))
+    if metadata.get("segments") != expected["segments"] or set(fits.results) != set(expected["segments"]):
+        problems.append(Problem(
+            f"the saved fit has segments {metadata.get('segments')}, the data {expected['segments']}", hint,
+            source=str(path)))
+    if metadata.get("settings_sha256") != expected["settings_sha256"]:
+        problems.append(Problem("the saved fit was made with other segments or retention settings", hint,
+                                source=str(path)))
+    if problems:
+        raise FitError(problems)
+    return fits
+
+
+def fit_book(config: Config, segmented: SegmentedBook | None = None, *, saved_fits=None) -> FitReport:
+    """Fit retention per segment (and revenue retention when there is an MRR history).
+
+    ``saved_fits`` (default ``retention.saved_fits`` of the config) names a file written
+    by an earlier fit or run; its fits are reused after checking they were made from the
+    same data with the same settings.
+    """
+    from simcore.retention import revenue_retention
 
     segmented = segmented or load_segmented_book(config)
+    customers = segmented.customers
+    if saved_fits is None and config.retention.saved_fits is not None:
+        saved_fits = config.resolve(config.retention.saved_fits)
+    if saved_fits is not None:
+        fits = _reuse_fits(config, segmented, saved_fits)
+    else:
+        fits = _fit_segments(config, segmented)
+    revenue = None
+    book = segmented.book
+    if book.history is not None and len(book.history):
+        columns = [c for c in ("customer_id", "segment", "churned", "churn_date", "signup_date") if c in customers.columns]
+        revenue = revenue_retention(book.history, customers[columns], as_of=book.as_of)
+    return FitReport(segmented, fits, revenue, segmented.warnings + fits.warnings)
+
+
+def _fit_segments(config: Config, segmented: SegmentedBook):
+    from simcore.errors import FitError
+    from simcore.retention import SegmentFits, fit_segment
+
     customers = segmented.customers
     holdout = _holdout_columns(config, segmented)
     results, failures = {}, {}
@@ -156,17 +222,19 @@ def fit_book(config: Config, segmented: SegmentedBook | None = None) -> FitRepor
             failures[str(segment)] = error
     if failures:
         raise FitError([p for error in failures.values() for p in error.problems])
-    fits = SegmentFits(results)
-    revenue = None
-    book = segmented.book
-    if book.history is not None and len(book.history):
-        columns = [c for c in ("customer_id", "segment", "churned", "churn_date", "signup_date") if c in customers.columns]
-        revenue = revenue_retention(book.history, customers[columns], as_of=book.as_of)
-    return FitReport(segmented, fits, revenue, segmented.warnings + fits.warnings)
+    return SegmentFits(results)
 
 
-def write_fit_outputs(report: FitReport, directory, *, horizon_months: int = 120, force: bool = False) -> list:
-    """Write fits.csv, fits.json, ranking.csv, revenue tables and one PNG per segment."""
+def save_report_fits(report: FitReport, config: Config, path) -> None:
+    """Write the fits so a later run can reuse them (``retention.saved_fits`` / ``--fits``)."""
+    from simcore.retention import save_fits
+
+    save_fits(report.fits, path, metadata=fit_metadata(config, report.segmented))
+
+
+def write_fit_outputs(report: FitReport, config: Config, directory, *, force: bool = False) -> list:
+    """Write fits.csv, fits.json, ranking.csv, revenue tables, one PNG per segment, and
+    saved_fits.json (for reuse by a later run)."""
     import json
     from pathlib import Path
 
@@ -176,6 +244,7 @@ def write_fit_outputs(report: FitReport, directory, *, horizon_months: int = 120
     directory = Path(directory)
     with atomic_directory(directory, force=force) as staging:
         report.table().to_csv(staging / "fits.csv", index=False)
+        save_report_fits(report, config, staging / SAVED_FITS)
         (staging / "fits.json").write_text(json.dumps(report.to_json(), indent=2, default=_json_default) + "\n")
         rankings = pd.concat(
             [result.ranking.assign(segment=name) for name, result in report.fits.results.items()], ignore_index=True
@@ -184,7 +253,7 @@ def write_fit_outputs(report: FitReport, directory, *, horizon_months: int = 120
         if report.revenue is not None:
             report.revenue.segments.to_csv(staging / "revenue_retention.csv", index=False)
             report.revenue.cohorts.astype({"cohort": str}).to_csv(staging / "revenue_cohorts.csv", index=False)
-        _plot_fits(report, staging, horizon_months, plot_segment_fit)
+        _plot_fits(report, staging, config.horizon_months, plot_segment_fit)
         names = sorted(p.name for p in staging.iterdir())
     return [directory / name for name in names]
 
