@@ -48,6 +48,13 @@ _ONE = np.uint64(1)
 _THREE = np.uint64(3)
 _SHIFT_32 = np.uint64(32)
 
+#: Columns of the per-replication lifetime table of :func:`existing_block`, one row of
+#: eight float64 (64 bytes) per lifetime ``L``, so the three prefix sums a customer reads
+#: and the three "ends" sums it adds to share one cache line.
+_MARGIN_PREFIX, _COST_PREFIX, _EXTRA_PREFIX = np.uint64(0), np.uint64(1), np.uint64(2)
+_ENDS_COUNT, _ENDS_MRR, _ENDS_COST = np.uint64(4), np.uint64(5), np.uint64(6)
+_TABLE_WIDTH = np.uint64(8)
+
 
 #: Most guide-table slices per lifetime month (see :func:`_guide_size`).
 _MAX_GUIDE_SLICES_PER_MONTH = 16
@@ -102,14 +109,19 @@ def _build_table(hazard, replication, tenure, multiplier, first_month, tenure_mu
 
 @njit(cache=True, inline="always")
 def _lifetime(survival, guide, guide_size, u):
-    """Months active within the horizon: ``min(T, H)``, ``T = min{t >= 1: S(t) <= u}``.
+    """Months active within the horizon: ``min(T, H)``, ``T = min{t >= 1: S(t) <= u}``,
+    as uint64.
 
     Inverse CDF of the discrete lifetime: ``P(T > t) = P(S(t) > u) = S(t)``; the guide
-    table leaves a search of a step or two.
+    table leaves a search of a step or two. The first step is taken without a branch
+    (``survival[H] = -1`` keeps it within the table), so the loop that follows almost
+    never runs and its branch is predicted; unsigned indices spare numba's handling of
+    negative indices.
     """
-    t = np.int64(guide[int(u * guide_size)])
+    t = np.uint64(guide[np.uint64(np.int64(u * guide_size))])
+    t += np.uint64(survival[t] > u)
     while survival[t] > u:
-        t += 1
+        t += _ONE
     return t
 
 
@@ -150,7 +162,7 @@ def _event_factor(key, month, dynamics):
     return 1.0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def existing_block(seed, segment_key, first_replication, start, stop,
                    hazard, hazard_multiplier, group_tenure, customer_group, customer_keys,
                    customer_mrr, customer_cost, price_existing, contribution_margin,
@@ -188,30 +200,111 @@ def existing_block(seed, segment_key, first_replication, start, stop,
     monthly : (B, 3, H) float64, accumulated
         Active customers, MRR, contribution by projection month (walked path only).
     histogram : (B, n_bins + 2) int64, accumulated
+
+    Returns
+    -------
+    int
+        Status code (see the module docstring).
+
+    Notes
+    -----
+    Checks shapes, finds the runs of customers of one tenure group, then hands over to
+    :func:`_existing_constant_mrr` or, with expansion or contraction,
+    :func:`_existing_walked`.
     """
     n_block = totals.shape[0]
     horizon = margin_prefix.shape[0] - 1
     n_groups = group_tenure.shape[0]
-    n_bins = histogram.shape[1] - 2
     if (hazard.shape[0] < first_replication + n_block or ends.shape[0] != n_block
             or monthly.shape[0] != n_block or histogram.shape[0] != n_block
             or ends.shape[2] != horizon + 1 or monthly.shape[2] != horizon
             or hazard_multiplier.shape[0] < horizon or discount.shape[0] < horizon
-            or stop > customer_keys.shape[0] or start < 0):
+            or stop > customer_keys.shape[0] or stop > customer_group.shape[0]
+            or stop > customer_mrr.shape[0] or stop > customer_cost.shape[0] or start < 0
+            or cost_prefix.shape[0] != horizon + 1 or extra_prefix.shape[0] != horizon + 1):
         return STATUS_BAD_SHAPE
     if n_groups > 0 and hazard.shape[1] < group_tenure[n_groups - 1] + horizon:
         return STATUS_BAD_SHAPE
-    walk = dynamics[0] > 0.0 or dynamics[3] > 0.0
-    scale = n_bins / (high - low)
     guide_size = _guide_size(horizon, (stop - start) // max(n_groups, 1))
+    # Runs of customers of the same tenure group (the compile step sorts by group, so
+    # each group's table is built once per replication and stays in the first-level
+    # cache; any order is still simulated correctly). They are the same in every
+    # replication, so they are found once here rather than once per replication.
+    n_runs = 0
+    for i in range(start, stop):
+        if i == start or customer_group[i] != customer_group[i - 1]:
+            n_runs += 1
+    run_starts = np.empty(n_runs + 1, dtype=np.int64)
+    n_runs = 0
+    for i in range(start, stop):
+        if i == start or customer_group[i] != customer_group[i - 1]:
+            run_starts[n_runs] = i
+            n_runs += 1
+    run_starts[n_runs] = stop
+    # Two kernels rather than one with a branch per batch: with the walked path in the
+    # same loop nest, register pressure spills the running totals of the constant-MRR
+    # path to memory.
+    if dynamics[0] > 0.0 or dynamics[3] > 0.0:
+        return _existing_walked(seed, segment_key, first_replication, run_starts, hazard,
+                                hazard_multiplier, group_tenure, customer_group, customer_keys,
+                                customer_mrr, customer_cost, price_existing,
+                                contribution_margin, cost_multiplier, extra_cost, discount,
+                                dynamics, guide_size, low, high, totals, monthly, histogram)
+    return _existing_constant_mrr(seed, segment_key, first_replication, run_starts, hazard,
+                                  hazard_multiplier, group_tenure, customer_group,
+                                  customer_keys, customer_mrr, customer_cost, margin_prefix,
+                                  cost_prefix, extra_prefix, guide_size, low, high, totals,
+                                  ends, histogram)
+
+
+@njit(cache=True, inline="always")
+def _uniforms_and_lifetimes(stream, batch_keys, survival, guide, guide_size, scratch, months):
+    """Lifetime uniforms, then lifetimes, of one batch of existing customers.
+
+    Two separate passes: the random numbers (no branches, vectorised), then the lookups
+    (whose rare mispredicted branches then only discard a short chain).
+    """
+    for j in range(batch_keys.shape[0]):
+        scratch[j] = uniform(customer_key(stream, batch_keys[j]), np.uint64(0))
+    for j in range(batch_keys.shape[0]):
+        months[j] = _lifetime(survival, guide, guide_size, scratch[j])
+
+
+@njit(cache=True, parallel=True)
+def _existing_constant_mrr(seed, segment_key, first_replication, run_starts, hazard,
+                           hazard_multiplier, group_tenure, customer_group, customer_keys,
+                           customer_mrr, customer_cost, margin_prefix, cost_prefix,
+                           extra_prefix, guide_size, low, high, totals, ends, histogram):
+    """Constant-MRR path of :func:`existing_block` (arguments as there; ``run_starts``
+    holds the first customer of each run of one tenure group, then ``stop``)."""
+    n_block = totals.shape[0]
+    horizon = margin_prefix.shape[0] - 1
+    n_bins = histogram.shape[1] - 2
+    n_runs = run_starts.shape[0] - 1
+    scale = n_bins / (high - low)
     no_tenure_factor = np.ones(horizon)
     for b in prange(n_block):
         replication = first_replication + b
         stream = stream_key(seed, np.uint64(replication), segment_key)
         survival = np.empty(horizon + 1)
-        guide = np.empty(guide_size, dtype=np.int32)
-        months = np.empty(_BATCH, dtype=np.int64)
+        guide = np.empty(guide_size, dtype=np.uint32)
+        # Lifetimes, then histogram bins, of one batch; unsigned so that indexing with
+        # them needs no handling of negative indices.
+        months = np.empty(_BATCH, dtype=np.uint64)
         scratch = np.empty(_BATCH)
+        # The prefix sums and this replication's "ends" sums, interleaved by lifetime
+        # (see _TABLE_WIDTH). The ends sums start from the stored values and are written
+        # back at the end, so every addition happens in the same order as into ``ends``.
+        table = np.zeros((horizon + 1) * _TABLE_WIDTH)
+        for months_active in range(horizon + 1):
+            row = np.uint64(months_active) * _TABLE_WIDTH
+            table[row + _MARGIN_PREFIX] = margin_prefix[months_active]
+            table[row + _COST_PREFIX] = cost_prefix[months_active]
+            table[row + _EXTRA_PREFIX] = extra_prefix[months_active]
+            table[row + _ENDS_COUNT] = ends[b, 0, months_active]
+            table[row + _ENDS_MRR] = ends[b, 1, months_active]
+            table[row + _ENDS_COST] = ends[b, 2, months_active]
+        replication_histogram = histogram[b]
         # Per-replication totals live in registers; starting from the stored values
         # keeps the additions in customer order across chunks.
         count = totals[b, EXISTING_COUNT]
@@ -219,70 +312,115 @@ def existing_block(seed, segment_key, first_replication, start, stop,
         value_squares = totals[b, EXISTING_COUNT + 2]
         value_min = totals[b, EXISTING_COUNT + 3]
         value_max = totals[b, EXISTING_COUNT + 4]
-        first = start
-        while first < stop:
-            # One run of customers of the same tenure group (the compile step sorts by
-            # group, so each group's table is built once per call and stays in the
-            # first-level cache; any order is still simulated correctly).
-            group = customer_group[first]
-            last = first + 1
-            while last < stop and customer_group[last] == group:
-                last += 1
-            _build_table(hazard, replication, group_tenure[group], hazard_multiplier, 0,
-                         no_tenure_factor, horizon, guide_size, survival, guide)
+        for run in range(n_runs):
+            first = run_starts[run]
+            last = run_starts[run + 1]
+            _build_table(hazard, replication, group_tenure[customer_group[first]],
+                         hazard_multiplier, 0, no_tenure_factor, horizon, guide_size, survival,
+                         guide)
             for batch_start in range(first, last, _BATCH):
-                size = min(batch_start + _BATCH, last) - batch_start
-                # Separate passes over a short batch: the random numbers (no branches),
-                # then the lookups (whose mispredicted branches then only discard a
-                # short chain), then the money and the running totals, then the
-                # histogram increments (whose addresses are then known early).
+                batch_stop = min(batch_start + _BATCH, last)
+                size = batch_stop - batch_start
+                # Views of the batch, indexed from 0, spare the handling of negative
+                # indices that ``batch_start + j`` would need.
+                batch_mrr = customer_mrr[batch_start:batch_stop]
+                batch_cost = customer_cost[batch_start:batch_stop]
+                _uniforms_and_lifetimes(stream, customer_keys[batch_start:batch_stop],
+                                        survival, guide, guide_size, scratch, months)
+                # Then the money and the running totals, then the histogram increments
+                # (whose addresses are then known early).
                 for j in range(size):
-                    scratch[j] = uniform(customer_key(stream, customer_keys[batch_start + j]),
-                                         np.uint64(0))
+                    row = months[j] * _TABLE_WIDTH
+                    mrr = batch_mrr[j]
+                    cost = batch_cost[j]
+                    table[row + _ENDS_COUNT] += 1.0
+                    table[row + _ENDS_MRR] += mrr
+                    table[row + _ENDS_COST] += cost
+                    value = (mrr * table[row + _MARGIN_PREFIX] - cost * table[row + _COST_PREFIX]
+                             - table[row + _EXTRA_PREFIX])
+                    value_sum += value
+                    value_squares += value * value
+                    value_min = min(value_min, value)
+                    value_max = max(value_max, value)
+                    months[j] = np.uint64(_histogram_bin(value, low, scale, n_bins))
+                count += size
                 for j in range(size):
-                    months[j] = _lifetime(survival, guide, guide_size, scratch[j])
-                if not walk:
-                    for j in range(size):
-                        i = batch_start + j
-                        active = months[j]
-                        mrr = customer_mrr[i]
-                        cost = customer_cost[i]
-                        ends[b, 0, active] += 1.0
-                        ends[b, 1, active] += mrr
-                        ends[b, 2, active] += cost
-                        value = (mrr * margin_prefix[active] - cost * cost_prefix[active]
-                                 - extra_prefix[active])
-                        value_sum += value
-                        value_squares += value * value
-                        value_min = min(value_min, value)
-                        value_max = max(value_max, value)
-                        months[j] = _histogram_bin(value, low, scale, n_bins)
-                else:
-                    for j in range(size):
-                        i = batch_start + j
-                        key = customer_key(stream, customer_keys[i])
-                        mrr = customer_mrr[i]
-                        cost = customer_cost[i]
-                        value = 0.0
-                        for c in range(months[j]):
-                            if c >= 1:
-                                mrr *= _event_factor(key, np.uint64(c), dynamics)
-                            billed = mrr * price_existing[c]
-                            contribution = (billed * contribution_margin[c]
-                                            - cost * cost_multiplier[c] - extra_cost[c])
-                            value += discount[c] * contribution
-                            monthly[b, 0, c] += 1.0
-                            monthly[b, 1, c] += billed
-                            monthly[b, 2, c] += contribution
-                        value_sum += value
-                        value_squares += value * value
-                        value_min = min(value_min, value)
-                        value_max = max(value_max, value)
-                        months[j] = _histogram_bin(value, low, scale, n_bins)
+                    replication_histogram[months[j]] += 1
+        for months_active in range(horizon + 1):
+            row = np.uint64(months_active) * _TABLE_WIDTH
+            ends[b, 0, months_active] = table[row + _ENDS_COUNT]
+            ends[b, 1, months_active] = table[row + _ENDS_MRR]
+            ends[b, 2, months_active] = table[row + _ENDS_COST]
+        totals[b, EXISTING_COUNT] = count
+        totals[b, EXISTING_COUNT + 1] = value_sum
+        totals[b, EXISTING_COUNT + 2] = value_squares
+        totals[b, EXISTING_COUNT + 3] = value_min
+        totals[b, EXISTING_COUNT + 4] = value_max
+    return STATUS_OK
+
+
+@njit(cache=True, parallel=True)
+def _existing_walked(seed, segment_key, first_replication, run_starts, hazard,
+                     hazard_multiplier, group_tenure, customer_group, customer_keys,
+                     customer_mrr, customer_cost, price_existing, contribution_margin,
+                     cost_multiplier, extra_cost, discount, dynamics, guide_size, low, high,
+                     totals, monthly, histogram):
+    """Expansion / contraction path of :func:`existing_block`: the MRR path of each
+    customer is walked month by month (arguments as there and in
+    :func:`_existing_constant_mrr`)."""
+    n_block = totals.shape[0]
+    horizon = monthly.shape[2]
+    n_bins = histogram.shape[1] - 2
+    n_runs = run_starts.shape[0] - 1
+    scale = n_bins / (high - low)
+    no_tenure_factor = np.ones(horizon)
+    for b in prange(n_block):
+        replication = first_replication + b
+        stream = stream_key(seed, np.uint64(replication), segment_key)
+        survival = np.empty(horizon + 1)
+        guide = np.empty(guide_size, dtype=np.uint32)
+        months = np.empty(_BATCH, dtype=np.uint64)
+        scratch = np.empty(_BATCH)
+        count = totals[b, EXISTING_COUNT]
+        value_sum = totals[b, EXISTING_COUNT + 1]
+        value_squares = totals[b, EXISTING_COUNT + 2]
+        value_min = totals[b, EXISTING_COUNT + 3]
+        value_max = totals[b, EXISTING_COUNT + 4]
+        for run in range(n_runs):
+            first = run_starts[run]
+            last = run_starts[run + 1]
+            _build_table(hazard, replication, group_tenure[customer_group[first]],
+                         hazard_multiplier, 0, no_tenure_factor, horizon, guide_size, survival,
+                         guide)
+            for batch_start in range(first, last, _BATCH):
+                batch_stop = min(batch_start + _BATCH, last)
+                size = batch_stop - batch_start
+                batch_keys = customer_keys[batch_start:batch_stop]
+                _uniforms_and_lifetimes(stream, batch_keys, survival, guide, guide_size,
+                                        scratch, months)
+                for j in range(size):
+                    key = customer_key(stream, batch_keys[j])
+                    mrr = customer_mrr[batch_start + j]
+                    cost = customer_cost[batch_start + j]
+                    value = 0.0
+                    for c in range(np.int64(months[j])):
+                        if c >= 1:
+                            mrr *= _event_factor(key, np.uint64(c), dynamics)
+                        billed = mrr * price_existing[c]
+                        contribution = (billed * contribution_margin[c]
+                                        - cost * cost_multiplier[c] - extra_cost[c])
+                        value += discount[c] * contribution
+                        monthly[b, 0, c] += 1.0
+                        monthly[b, 1, c] += billed
+                        monthly[b, 2, c] += contribution
+                    value_sum += value
+                    value_squares += value * value
+                    value_min = min(value_min, value)
+                    value_max = max(value_max, value)
+                    months[j] = np.uint64(_histogram_bin(value, low, scale, n_bins))
                 count += size
                 for j in range(size):
                     histogram[b, months[j]] += 1
-            first = last
         totals[b, EXISTING_COUNT] = count
         totals[b, EXISTING_COUNT + 1] = value_sum
         totals[b, EXISTING_COUNT + 2] = value_squares
@@ -342,7 +480,7 @@ def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier,
         replication = first_replication + b
         stream = stream_key(seed, np.uint64(replication), segment_key)
         survival = np.empty(horizon + 1)
-        guide = np.empty(largest_guide, dtype=np.int32)
+        guide = np.empty(largest_guide, dtype=np.uint32)
         scratch = np.empty(_BATCH)
         for c0 in range(horizon):
             count = cohort_counts[c0]
@@ -365,7 +503,7 @@ def new_block(seed, segment_key, first_replication, hazard, hazard_multiplier,
             for j in range(count):
                 key = customer_key(stream, cohort_bits | np.uint64(j))
                 u = uniform(key, np.uint64(0))
-                months = _lifetime(survival, guide, guide_size, u)
+                months = np.int64(_lifetime(survival, guide, guide_size, u))
                 mrr = new_mrr
                 value = 0.0
                 cash = 0.0
