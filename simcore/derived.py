@@ -156,15 +156,18 @@ def support_cost_from_table(spec: SupportCostTable, config: Config, customers: p
     table = _read_monthly(config.resolve(spec.path), source, spec.columns.month, spec.columns.key, spec.columns.cost, "cost")
     start, end = _window(as_of, spec.months)
     keys = _customer_keys(customers, spec.customer_column, config.source, f"{field}.customer_column")
-    # Active account-months inside the window: from the signup month to the month before
-    # churn (or to the as_of month for customers still active).
-    first = customers["signup_date"].dt.to_period("M").dt.to_timestamp()
-    churn = customers["churn_date"] if "churn_date" in customers.columns else pd.Series(pd.NaT, index=customers.index)
-    last = churn.dt.to_period("M").dt.to_timestamp() - pd.DateOffset(months=1)
-    last = last.where(customers["churned"].astype(bool) & churn.notna(), end)
-    lo = first.where(first > start, start)
-    hi = last.where(last < end, end)
-    span = ((hi.dt.year - lo.dt.year) * 12 + (hi.dt.month - lo.dt.month) + 1).clip(lower=0)
+    # Active account-months inside the window, on the book's tenure convention: a churned
+    # customer paid in the signup month and the next tenure_months - 1 months; an active
+    # one in every month up to the as_of month.
+    def month_number(stamps) -> np.ndarray:
+        return (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype=np.int64)
+
+    first = month_number(customers["signup_date"])
+    window_first = start.year * 12 + start.month - 1
+    window_last = end.year * 12 + end.month - 1
+    churned = customers["churned"].to_numpy(dtype=bool)
+    last = np.where(churned, first + customers["tenure_months"].to_numpy(dtype=np.int64) - 1, window_last)
+    span = np.clip(np.minimum(last, window_last) - np.maximum(first, window_first) + 1, 0, None)
     account_months = pd.DataFrame({"key": keys, SEGMENT: customers[SEGMENT].astype(str), "units": span})
     in_window = table[(table["month"] >= start) & (table["month"] <= end)]
     cost = in_window.groupby("key")["value"].sum()

@@ -92,3 +92,19 @@ def test_precedence_explicit_then_derived_then_default(tmp_path, customers):
     assert table.loc["smb", "cac_from"] == "acquisition spend"
     assert table.loc["enterprise", "cac_derived_from_spend"] == pytest.approx(30000.0)
     assert np.isclose(table["blended_cac"], 65000 / 12).all()
+
+
+def test_demo_support_costs_recover_the_generating_assumptions():
+    from pathlib import Path
+
+    from simcore.config import load_config
+    from simcore.demo import DEMO_ECONOMICS
+    from simcore.workflows import load_segmented_book
+
+    config = load_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml")
+    book = load_segmented_book(config)
+    derived = support_cost_from_table(config.economics.support_cost_from, config, book.customers, book.book.as_of)
+    for plan, assumed in DEMO_ECONOMICS.items():
+        if plan != "default":
+            # The table carries 3% month-to-month noise around accounts x cost per account.
+            assert derived.by_segment[plan] == pytest.approx(assumed["support_cost_per_month"], rel=0.03), plan
