@@ -41,7 +41,8 @@ def _money(value: float) -> str:
 
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "never" if value == float("inf") else ""
-    return f"{value:,.0f}"
+    text = f"{value:,.0f}"
+    return "0" if text == "-0" else text  # a small negative rounds to zero, not to "-0"
 
 
 def print_run_summary(console, result, out) -> None:
