@@ -73,7 +73,7 @@ def _read_monthly(path, source: str, month_col: str, key_col: str, value_col: st
     frame = raw.frame
     months = parse_months(frame[month_col])
     values = parse_numbers(frame[value_col])
-    rows = np.arange(len(frame)) + raw.first_row
+    rows = raw.record_rows()
     for mask, message, column in (
         (months.bad | months.blank, "month cannot be read (write YYYY-MM)", month_col),
         (values.bad | values.blank, f"{value_name} cannot be read", value_col),

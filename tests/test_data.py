@@ -440,3 +440,24 @@ def test_telco_sample_loads_through_column_mapping():
     assert len(zero) == 1 and zero[0].message.startswith("11 active customers")
     assert "TotalCharges" in customers.columns
     assert book.data_hash == "16320c9c1ec72448db59aa0a26a0b95401046bef5d02fd3aeb906448e3055e91"
+
+
+def test_rows_after_blank_lines_keep_their_spreadsheet_numbers(tmp_path):
+    # Readers skip the blank lines (rows 3 and 5 in a spreadsheet); the bad values sit in
+    # spreadsheet rows 4 and 7, and a quoted field spanning two lines is one row.
+    text = 'id,signup,churn,mrr\na,2023-01-01,,10\n\nb,2023-01-01,,ten\n\n"c\nd",2023-01-01,,10\ne,2023-01-01,,-1\n'
+    with pytest.raises(DataError) as error:
+        load_text(tmp_path, text, as_of=date(2023, 6, 1))
+    lines = messages(error.value)
+    assert any("row 4, 'mrr'" in line and "'ten'" in line for line in lines), lines
+    assert any("row 7, 'mrr'" in line and "negative" in line for line in lines), lines
+
+
+def test_history_rows_after_blank_lines(tmp_path):
+    write(tmp_path, "id,signup,churn,mrr\na,2023-01-01,,10\n")
+    write(tmp_path, "customer_id,month,mrr\na,2023-01,10\n\na,2023-13,12\n", name="history.csv")
+    data = DataConfig(customers="customers.csv", columns=DATE_COLUMNS, as_of=date(2023, 6, 1),
+                      history={"path": "history.csv"})
+    with pytest.raises(DataError) as error:
+        load_book(data, tmp_path)
+    assert any("history.csv, row 4" in line for line in messages(error.value)), messages(error.value)

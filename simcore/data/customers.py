@@ -161,6 +161,7 @@ def validate_customers(
     *,
     collector: ProblemCollector,
     first_row: int,
+    row_numbers: np.ndarray | None = None,
     as_of: pd.Timestamp | None = None,
     attributes: list[str] | None = None,
     date_format: str | None = None,
@@ -180,6 +181,8 @@ def validate_customers(
         Which header holds which field.
     first_row
         Row number of the first record (2 for files with a header row).
+    row_numbers
+        Row number of every record when they are not consecutive (blank lines).
     as_of
         Valuation date (date shape); default the latest date in the file.
     attributes
@@ -188,7 +191,7 @@ def validate_customers(
         strftime layout of the date columns (default ISO 8601 or detected).
     """
     n = len(frame)
-    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    rows = row_numbers if row_numbers is not None else np.arange(first_row, first_row + n, dtype=np.int64)
     mapping = mapped_columns(columns, header)
     present = set(frame.columns)
     for field_name, column in mapping.items():

@@ -115,7 +115,7 @@ def validate_history(
     if n == 0:
         collector.add("the history has a header but no rows", "export it again, or remove data.history")
         return None
-    rows = np.arange(raw.first_row, raw.first_row + n, dtype=np.int64)
+    rows = raw.record_rows()
 
     ids, blank_id = ids_as_text(frame[names["id"]])
     report_rows(collector, blank_id, rows, lambda i: "customer id is blank", hint="give every row a customer id", field=names["id"])

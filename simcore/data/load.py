@@ -91,6 +91,7 @@ def load_book(data: DataConfig, base_dir: Path | str = ".") -> CustomerBook:
         data.columns,
         collector=collector,
         first_row=raw.first_row,
+        row_numbers=raw.row_numbers,
         as_of=as_of,
         attributes=data.attributes,
         date_format=data.date_format,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, Union
 
+import numpy as np
 import pandas as pd
 
 from simcore.errors import DataError, Problem
@@ -62,6 +63,15 @@ class RawTable:
     first_row: int
     data_hash: str
     warnings: list[Problem] = field(default_factory=list)
+    #: Row number of each record where records and rows do not line up one to one (a
+    #: CSV with blank lines, which readers skip but spreadsheets show as rows).
+    row_numbers: np.ndarray | None = None
+
+    def record_rows(self) -> np.ndarray:
+        """The spreadsheet row number of every record, in order."""
+        if self.row_numbers is not None:
+            return self.row_numbers
+        return np.arange(self.first_row, self.first_row + len(self.frame), dtype=np.int64)
 
 
 def file_sha256(path: Path) -> str:
@@ -295,7 +305,44 @@ def read_csv(
     else:
         frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
         del table
-    return RawTable(frame, header, source, 2, file_sha256(path), warnings)
+    return RawTable(frame, header, source, 2, file_sha256(path), warnings,
+                    _rows_around_blank_lines(path, encoding, delimiter, len(frame)))
+
+
+def _has_blank_line(path: Path) -> bool:
+    """Whether the file has an empty line after its first one, read in chunks."""
+    tail = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            window = tail + chunk
+            if b"\n\n" in window or b"\n\r\n" in window:
+                return True
+            tail = window[-2:]
+    return False
+
+
+def _rows_around_blank_lines(path: Path, encoding: str, delimiter: str, records: int) -> np.ndarray | None:
+    """Spreadsheet row numbers of the records when the file has blank lines, else None.
+
+    CSV readers skip blank lines, so without this a problem after one would be reported a
+    row too early. The file is parsed again with the csv module only when a blank line
+    may be present (a streamed byte search), so ordinary files cost one quick read.
+    """
+    if not _has_blank_line(path):
+        return None
+    rows = np.empty(records, dtype=np.int64)
+    record = 0
+    with open(path, encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, None)  # the header, row 1
+        for row_number, fields in enumerate(reader, start=2):
+            if not fields:  # a blank line: a row in a spreadsheet, no record for a reader
+                continue
+            if record < records:
+                rows[record] = row_number
+            record += 1
+    return rows if record == records else None
+
 
 
 def _read_csv_with_pandas(
