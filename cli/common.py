@@ -121,9 +121,43 @@ def write_table(frame, path: Path) -> None:
     from simcore.errors import OutputError, Problem
 
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    elif suffix == ".json":
-        frame.to_json(path, orient="records", indent=2)
-    else:
+    if suffix not in (".csv", ".json"):
         raise OutputError(Problem(f"cannot write '{suffix}' files", "use a .csv or .json file name", source=str(path)))
+    try:
+        if suffix == ".csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_json(path, orient="records", indent=2)
+    except OSError as error:
+        raise OutputError(Problem(f"cannot write the file ({error.strerror or error})", "check the folder exists and is writable",
+                                  source=str(path))) from None
+
+
+def strict_json(value):
+    """``value`` with NaN and infinities replaced by None, so ``json.dumps(...,
+    allow_nan=False)`` gives JSON every parser accepts (jq, JavaScript)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [strict_json(v) for v in value.tolist()]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def echo_json(value) -> None:
+    import json
+
+    click.echo(json.dumps(strict_json(value), indent=2, allow_nan=False))

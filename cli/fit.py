@@ -38,10 +38,8 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
       simcore fit scenarios/demo/config.yaml --out fits
       simcore fit customers.csv --tenure-col tenure --event-col Churn --segment-by Contract --json
     """
-    import json
-
     from simcore.config import with_overrides
-    from simcore.workflows import _json_default, fit_book, write_fit_outputs
+    from simcore.workflows import fit_book, write_fit_outputs
 
     config = with_overrides(build_config(source, **flags), retention={"family": family, "criterion": criterion})
     report = fit_book(config)
@@ -49,7 +47,9 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
     if out is not None:
         write_fit_outputs(report, config, out, force=force)
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2, default=_json_default))
+        from simcore.cli.common import echo_json
+
+        echo_json(report.to_json())
         return
     table = report.table()
     columns = ["segment", "family", "median_lifetime_months", "S_12", "S_24", "S_60", "grr_12", "nrr_12",

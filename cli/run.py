@@ -50,12 +50,12 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
     if not quiet:
         print_warnings(result.warnings)
     if as_json:
-        import json
+        from simcore.cli.common import echo_json
 
         payload = {"manifest": result.manifest, "output": str(out),
                    "segment_summary": result.tables["segment_summary"].to_dict(orient="records")}
         if "scenario_comparison" in result.tables:
             payload["scenario_comparison"] = result.tables["scenario_comparison"].to_dict(orient="records")
-        click.echo(json.dumps(payload, indent=2, default=str))
+        echo_json(payload)
     elif not quiet:
         print_run_summary(make_console(), result, out)

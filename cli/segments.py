@@ -29,7 +29,9 @@ def segments(source: Path, as_json: bool, out: Path | None, **flags) -> None:
     if out is not None:
         write_table(summary, out)
     if as_json:
-        click.echo(summary.to_json(orient="records", indent=2))
+        from simcore.cli.common import echo_json
+
+        echo_json(summary.to_dict(orient="records"))
         return
     title = f"{len(summary) - 1} segments, {int(summary['customers'].iloc[-1]):,} customers ({segmented.book.source})"
     make_console().print(render_table(

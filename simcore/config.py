@@ -877,9 +877,21 @@ def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
     """A copy of ``config`` with fields of top-level sections replaced (CLI flags that
     the user actually typed); untyped flags are ``None`` and never override the file."""
     updates: dict[str, Any] = {}
+    problems: list[Problem] = []
     for section, values in sections.items():
         values = {k: v for k, v in values.items() if v is not None}
         if values:
             current = getattr(config, section)
-            updates[section] = type(current).model_validate({**current.model_dump(), **values})
+            try:
+                updates[section] = type(current).model_validate({**current.model_dump(), **values})
+            except ValidationError as error:
+                for item in error.errors(include_url=False):
+                    name = item["loc"][0] if item["loc"] else None
+                    if name in values:
+                        where, hint = f"--{str(name).replace('_', '-')}", "give the flag a valid value"
+                    else:
+                        where, hint = section, f"set it under '{section}:' in {config.source}, or drop the flag"
+                    problems.append(Problem(item["msg"].removeprefix("Value error, "), hint, field=where))
+    if problems:
+        raise ConfigError(problems)
     return config.model_copy(update=updates) if updates else config

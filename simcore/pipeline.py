@@ -34,7 +34,7 @@ import hashlib
 import json
 import platform
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -100,6 +100,32 @@ def _comparison(name: str, baseline, scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def new_customer_starting_mrr(book, customers: pd.DataFrame, months: int = 12) -> dict[str, float]:
+    """Starting MRR of a new customer per segment, from the MRR history.
+
+    The book's ``mrr`` column is each customer's *current* MRR, which already holds years
+    of expansion; starting new cohorts there and simulating expansion again would count
+    it twice. With a history, a new customer starts at the mean first-month MRR of the
+    customers who signed up in the ``months`` before ``as_of`` (all customers when too
+    few did). Without a history the engine falls back to the book's mean MRR.
+    """
+    history = book.history
+    if history is None or not len(history):
+        return {}
+    first = history.sort_values("month", kind="stable").groupby("customer_id", sort=False).first()
+    frame = customers[["customer_id", "segment"]].merge(
+        first[["month", "mrr"]], left_on="customer_id", right_index=True, how="inner"
+    )
+    out: dict[str, float] = {}
+    cutoff = None if book.as_of is None else pd.Timestamp(book.as_of) - pd.DateOffset(months=months)
+    for segment, group in frame.groupby("segment", sort=True):
+        recent = group[group["month"] > cutoff] if cutoff is not None else group
+        chosen = recent if len(recent) >= 30 else group
+        if len(chosen):
+            out[str(segment)] = float(chosen["mrr"].mean())
+    return out
+
+
 def run(
     config: Config,
     *,
@@ -130,7 +156,7 @@ def run(
     from simcore.engine import warm_up
     from simcore.engine.api import StatusThresholds, simulate
     from simcore.derived import segment_economics
-    from simcore.scenarios import check_scenario_segments, scenario_levers
+    from simcore.scenarios import check_scenario_levers, check_scenario_segments, scenario_levers
     from simcore.workflows import fit_book, load_segmented_book
 
     timings: dict[str, float] = {}
@@ -179,15 +205,21 @@ def run(
 
     fits = {name: result.fit for name, result in report.fits.results.items()}
     dynamics = report.revenue.dynamics if report.revenue is not None else None
+    check_scenario_levers(config, segments, economics.economics, dynamics)
     thresholds = StatusThresholds(loss_probability_above=config.status.marginal_loss_probability)
     warm_up(on_compile=on_compile)
 
     simulations = {}
     mark = time.perf_counter()
+    starting_mrr = new_customer_starting_mrr(book, segmented.customers)
     for name in [BASELINE, *names]:
+        levers = {
+            segment: replace(lever, new_customer_mrr=starting_mrr[segment])
+            if lever.new_customer_mrr is None and segment in starting_mrr else lever
+            for segment, lever in scenario_levers(config, name, segments).items()
+        }
         simulations[name] = simulate(
-            fits, segmented.customers, economics.economics, dynamics,
-            scenario_levers(config, name, segments),
+            fits, segmented.customers, economics.economics, dynamics, levers,
             replications=replications, seed=seed, horizon_months=config.horizon_months,
             as_of=as_of, draw_method=config.retention.uncertainty, thresholds=thresholds,
         )
@@ -195,6 +227,9 @@ def run(
     timings["simulate_s"] = time.perf_counter() - mark
 
     tables = _tables(report, economics, simulations, names)
+    if starting_mrr:
+        tables["economics"] = tables["economics"].assign(
+            new_customer_starting_mrr=tables["economics"]["segment"].map(starting_mrr))
     manifest = {
         "simcore_version": __version__,
         "name": config.name,

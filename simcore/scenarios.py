@@ -238,3 +238,39 @@ def scenario_levers(config: Config, name: str, segments: list[str]) -> dict:
             levers = replace(levers, acquisition_per_month=(float(baseline_volume[segment]),))
         out[segment] = levers
     return out
+
+
+def check_scenario_levers(config: Config, segments: list[str], economics: dict, dynamics: dict | None) -> None:
+    """Every scenario must leave every segment's numbers meaningful: gross margin within
+    [0, 1] and expansion plus contraction probabilities at most 1 a month. Checked for
+    all scenarios and segments before anything is simulated; all problems at once."""
+    problems: list[Problem] = []
+    for scenario in config.scenarios:
+        source, line = config.scenario_origins.get(scenario.name, (config.source, None))
+        effective = effective_scenario(config, scenario.name)
+        for segment in segments:
+            levers = levers_for_segment(effective, segment, config.horizon_months)
+            margin = economics[segment].gross_margin
+            for change in set(levers.gross_margin_change_by_month):
+                if not 0.0 <= margin + change <= 1.0:
+                    problems.append(Problem(
+                        f"scenario '{scenario.name}' takes the gross margin of '{segment}' from "
+                        f"{margin:.0%} to {margin + change:.0%}",
+                        "a gross margin stays between 0% and 100%; make gross_margin_change smaller",
+                        source=source, line=line, field=f"scenarios.{scenario.name}.gross_margin_change",
+                    ))
+            revenue = (dynamics or {}).get(segment)
+            if revenue is not None:
+                total = (revenue.p_expansion * levers.expansion_multiplier
+                         + revenue.p_contraction * levers.contraction_multiplier)
+                if total > 1.0:
+                    problems.append(Problem(
+                        f"scenario '{scenario.name}' makes the monthly probabilities of expansion and "
+                        f"contraction in '{segment}' add up to {total:.2f}",
+                        "they are probabilities of one event a month and cannot exceed 1 together; "
+                        "make expansion_multiplier / contraction_multiplier smaller",
+                        source=source, line=line,
+                        field=f"scenarios.{scenario.name}.expansion_multiplier",
+                    ))
+    if problems:
+        raise ConfigError(problems)

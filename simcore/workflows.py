@@ -183,22 +183,26 @@ def fit_book(config: Config, segmented: SegmentedBook | None = None, *, saved_fi
     by an earlier fit or run; its fits are reused after checking they were made from the
     same data with the same settings.
     """
-    from simcore.retention import revenue_retention
-
     segmented = segmented or load_segmented_book(config)
-    customers = segmented.customers
     if saved_fits is None and config.retention.saved_fits is not None:
         saved_fits = config.resolve(config.retention.saved_fits)
     if saved_fits is not None:
         fits = _reuse_fits(config, segmented, saved_fits)
     else:
         fits = _fit_segments(config, segmented)
-    revenue = None
+    return FitReport(segmented, fits, book_revenue(segmented), segmented.warnings + fits.warnings)
+
+
+def book_revenue(segmented: SegmentedBook):
+    """Revenue retention and dynamics per segment from the MRR history, or ``None``."""
+    from simcore.retention import revenue_retention
+
     book = segmented.book
-    if book.history is not None and len(book.history):
-        columns = [c for c in ("customer_id", "segment", "churned", "churn_date", "signup_date") if c in customers.columns]
-        revenue = revenue_retention(book.history, customers[columns], as_of=book.as_of)
-    return FitReport(segmented, fits, revenue, segmented.warnings + fits.warnings)
+    if book.history is None or not len(book.history):
+        return None
+    customers = segmented.customers
+    columns = [c for c in ("customer_id", "segment", "churned", "churn_date", "signup_date") if c in customers.columns]
+    return revenue_retention(book.history, customers[columns], as_of=book.as_of)
 
 
 def _fit_segments(config: Config, segmented: SegmentedBook):
@@ -309,12 +313,14 @@ def validate_config(config: Config) -> ValidationReport:
     """Check config, data, segments, scenario segment names and derived economics
     without fitting or simulating anything."""
     from simcore.derived import segment_economics
-    from simcore.scenarios import check_scenario_segments
+    from simcore.scenarios import check_scenario_levers, check_scenario_segments
     from simcore.segments import segment_summary
 
     segmented = load_segmented_book(config)
     segments = sorted(segmented.customers["segment"].astype(str).unique())
     check_scenario_segments(config, segments)
     economics = segment_economics(config, segmented.customers, segments, segmented.book.as_of)
+    revenue = book_revenue(segmented)
+    check_scenario_levers(config, segments, economics.economics, None if revenue is None else revenue.dynamics)
     return ValidationReport(segmented, segment_summary(segmented.customers), economics,
                             segmented.warnings + tuple(economics.warnings))

@@ -141,3 +141,29 @@ def test_demo_is_deterministic_and_matches_the_shipped_example(capsys, tmp_path)
     assert mismatch == [] and errors == [], "scenarios/demo is out of date: run `simcore demo scenarios/demo --force`"
     code, _, err = run_cli(capsys, "demo", tmp_path / "one")
     assert code == 1 and "already exists" in err
+
+
+def _strict(text: str):
+    import json
+
+    def refuse(token):
+        raise ValueError(f"non-standard JSON token {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_output_is_strict_json(capsys):
+    code, out, err = run_cli(capsys, "fit", DEMO_CONFIG, "--json")
+    assert code == 0, err
+    fits = _strict(out)
+    assert set(fits["segments"]) == {"enterprise", "mid_market", "power_user", "self_serve"}
+    assert fits["segments"]["enterprise"]["chosen"]["family"]
+
+
+def test_flag_overrides_are_validated_like_the_file(capsys, tmp_path):
+    code, out, err = run_cli(capsys, "segments", DEMO_CONFIG, "--min-customers", "-1")
+    assert code == 1 and err.startswith("error: '--min-customers'") and "Traceback" not in err
+    code, out, err = run_cli(capsys, "fit", DEMO_CONFIG, "--criterion", "holdout")
+    assert code == 1 and "needs holdout_months" in err
+    code, out, err = run_cli(capsys, "segments", DEMO_CONFIG, "--out", tmp_path / "missing" / "s.csv")
+    assert code == 1 and "cannot write the file" in err

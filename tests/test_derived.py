@@ -108,3 +108,21 @@ def test_demo_support_costs_recover_the_generating_assumptions():
         if plan != "default":
             # The table carries 3% month-to-month noise around accounts x cost per account.
             assert derived.by_segment[plan] == pytest.approx(assumed["support_cost_per_month"], rel=0.03), plan
+
+
+def test_new_customers_start_at_the_history_starting_mrr_not_todays():
+    from pathlib import Path
+
+    from simcore.config import load_config
+    from simcore.demo import DEMO_PLANS
+    from simcore.pipeline import new_customer_starting_mrr
+    from simcore.workflows import load_segmented_book
+
+    config = load_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml")
+    book = load_segmented_book(config)
+    starting = new_customer_starting_mrr(book.book, book.customers)
+    for plan in DEMO_PLANS:
+        assert starting[plan.plan] == pytest.approx(plan.mean_starting_mrr, rel=0.05), plan.plan
+    # Mid-market expands: today's mean MRR is well above where its customers started.
+    current = book.customers[book.customers.segment == "mid_market"].mrr.mean()
+    assert current > 1.15 * starting["mid_market"]
