@@ -114,11 +114,14 @@ def test_existing_churn_multiplier_closed_form_and_direction():
     base = _segment(ScenarioLevers(), fit=GeometricFit(h), book=book)
     shocked = _segment(levers, fit=GeometricFit(h), book=book)
 
-    # S(c) = (1-h)^c for c <= start, then (1-h)^start (1-2h)^(c-start)
+    # An existing customer has paid for its current month; the churn decision before
+    # projection month k uses the factor of month k, so it pays in month c with
+    # probability (1-h)^(c+1) for c < start, then (1-h)^start (1-2h)^(c+1-start).
     d = ECONOMICS.monthly_discount_factor
     m = 100.0 * 0.8 - 10.0
     q1, q2 = (1 - h) * d, (1 - factor * h) * d
-    closed = m * (_closed_sum(q1, start) + q1 ** start * _closed_sum(q2, H - start))
+    closed = m * ((1 - h) * _closed_sum(q1, start)
+                  + (1 - factor * h) * q1 ** start * _closed_sum(q2, H - start))
     expected = expected_values(shocked)
     np.testing.assert_allclose(expected.existing_value, closed, rtol=1e-12)
     # the new customers' curve is untouched
@@ -131,8 +134,11 @@ def test_existing_churn_multiplier_closed_form_and_direction():
     a, b = _run(base), _run(shocked)
     # common random numbers: higher hazard can only end lifetimes earlier ...
     assert np.all(b.monthly[:, EXISTING, ACTIVE] <= a.monthly[:, EXISTING, ACTIVE])
-    np.testing.assert_array_equal(b.monthly[:, EXISTING, ACTIVE, :start + 1],
-                                  a.monthly[:, EXISTING, ACTIVE, :start + 1])
+    # ... and the months before the shock are identical (month ``start`` is not: the
+    # decision to renew into it already carries the shocked hazard)
+    np.testing.assert_array_equal(b.monthly[:, EXISTING, ACTIVE, :start],
+                                  a.monthly[:, EXISTING, ACTIVE, :start])
+    assert b.monthly[:, EXISTING, ACTIVE, start].sum() < a.monthly[:, EXISTING, ACTIVE, start].sum()
     assert b.monthly[:, EXISTING, ACTIVE, -1].sum() < a.monthly[:, EXISTING, ACTIVE, -1].sum()
     # ... and new customers do not feel it at all
     np.testing.assert_array_equal(b.monthly[:, NEW], a.monthly[:, NEW])

@@ -124,3 +124,53 @@ def test_hazard_multiplier_acts_in_calendar_time():
     c0 = 5
     hand_new = np.cumprod([1 - min(1, segment.hazard[r, k] * m[c0 + k]) for k in range(30)])
     np.testing.assert_allclose(expected.survival_new[r, c0, 1:], hand_new)
+
+
+class CertainGrowth:
+    """Every month an expansion by exactly 10% (probability 1, no spread)."""
+
+    p_expansion = 1.0
+    expansion_log_mean = float(np.log(1.1))
+    expansion_log_sd = 0.0
+    p_contraction = 0.0
+    contraction_log_mean = 0.0
+    contraction_log_sd = 0.0
+
+
+class NoChurn:
+    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
+        return np.ones((n_draws, n_months + 1))
+
+
+def test_existing_month_zero_is_a_renewal_on_the_walked_path():
+    """With certain 10% growth at every renewal and no churn, an existing customer (its
+    current month already paid) bills ``m 1.1^(c+1)`` in projection month ``c`` — the
+    first projected month is a renewal — while a new customer bills ``m 1.1^k`` in its
+    tenure month ``k`` (no event in the month of acquisition). The kernels, the NumPy
+    reference and the expected-value path must all give these exact amounts."""
+    from simcore.engine.accumulators import EXISTING, NEW
+    from simcore.engine.reference import reference_segment
+    from simcore.engine.run import run_segment
+
+    H, n = 6, 4
+    book = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
+                         "tenure_months": [0, 1, 7, 30], "churned": False, "mrr": 100.0})
+    segment = compile_book({"s": NoChurn()}, book, Economics(gross_margin=1.0),
+                           dynamics=CertainGrowth(),
+                           levers=ScenarioLevers(acquisition_per_month=(1.0, 0.0),
+                                                 new_customer_mrr=100.0),
+                           replications=2, seed=3, horizon_months=H).segments[0]
+    growth = 1.1 ** np.arange(H)
+    mrr_existing = n * 100.0 * 1.1 * growth
+    mrr_new = 100.0 * growth
+    for accumulators in (run_segment(segment, np.uint64(3)), reference_segment(segment, 3)):
+        np.testing.assert_allclose(accumulators.monthly[:, EXISTING, 1],
+                                   np.tile(mrr_existing, (2, 1)), rtol=1e-12)
+        np.testing.assert_allclose(accumulators.monthly[:, NEW, 1],
+                                   np.tile(mrr_new, (2, 1)), rtol=1e-12)
+    d = segment.monthly_discount_factor
+    expected = expected_values(segment)
+    np.testing.assert_allclose(expected.existing_value,
+                               100.0 * 1.1 * (growth * d ** np.arange(H)).sum(), rtol=1e-12)
+    np.testing.assert_allclose(expected.new_value[:, 0],
+                               100.0 * (growth * d ** np.arange(H)).sum(), rtol=1e-12)

@@ -143,7 +143,10 @@ def test_bit_identical_with_one_and_two_threads():
 
 def test_guided_lookup_is_the_exact_inverse_cdf():
     """Lifetimes of the kernels equal ``min{t >= 1: S(t) <= u}`` computed in NumPy from
-    the same uniforms (NumPy twin of the RNG) and the same survival curves."""
+    the same uniforms (NumPy twin of the RNG) and the same survival curves: for a new
+    customer the months it pays, for an existing one (whose payment for the current
+    month is already made) the months it pays after ``as_of`` are that lifetime minus
+    one, ``t`` running up to ``H + 1`` over ``S(a + t) / S(a)``."""
     from simcore.engine.accumulators import EXISTING, NEW
     from simcore.engine.expected import expected_values
     from simcore.engine.rng import NEW_CUSTOMER_FLAG, uniforms_np
@@ -160,11 +163,13 @@ def test_guided_lookup_is_the_exact_inverse_cdf():
 
     def lifetimes(survival, u):
         below = survival[:, 1:] <= u[:, None]
-        return np.where(below.any(axis=1), below.argmax(axis=1) + 1, H)
+        return np.where(below.any(axis=1), below.argmax(axis=1) + 1, survival.shape[1])
 
     for r in range(segment.replications):
         u = uniforms_np(11, r, int(segment.segment_key), segment.customer_key, 0)
-        months = lifetimes(expected.survival_existing[r][segment.customer_group], u)
+        # survival_existing holds S(a + t) / S(a) for t = 0..H: lifetimes up to H + 1
+        months = lifetimes(expected.survival_existing[r][segment.customer_group], u) - 1
+        assert months.min() == 0 and months.max() == H      # both ends are reached
         active = (months[:, None] > np.arange(H)[None, :]).sum(axis=0)
         np.testing.assert_array_equal(engine.monthly[r, EXISTING, 0], active)
 
@@ -173,7 +178,8 @@ def test_guided_lookup_is_the_exact_inverse_cdf():
             keys = NEW_CUSTOMER_FLAG | (np.uint64(c0) << np.uint64(32)) | np.arange(
                 count, dtype=np.uint64)
             u = uniforms_np(11, r, int(segment.segment_key), keys, 0)
-            months = lifetimes(np.tile(expected.survival_new[r, c0], (count, 1)), u)
+            months = np.minimum(lifetimes(np.tile(expected.survival_new[r, c0], (count, 1)),
+                                          u), H)
             k = np.arange(H - c0)
             new_active[c0:] += (months[:, None] > k[None, :]).sum(axis=0)
         np.testing.assert_array_equal(engine.monthly[r, NEW, 0], new_active)

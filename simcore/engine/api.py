@@ -7,7 +7,13 @@ Results are reported per segment for two populations:
 ``existing``
     Customers active at ``as_of``. Their acquisition cost is sunk, so their *value* is
     the remaining discounted contribution from ``as_of`` on, and their "unit profit" is
-    that same remaining value (nothing further to pay back). CAC columns show what was
+    that same remaining value (nothing further to pay back). A customer with tenure
+    ``a`` (whole months completed at ``as_of``) has already paid for life months
+    ``0..a``; its value counts only payments still to come, from the first month after
+    ``as_of`` (discount weight ``d^0``) on, each made only if it renews, so it pays
+    in projection month ``c`` with probability ``S(a + 1 + c) / S(a)`` and may churn
+    before paying anything more (value 0). Expansion and contraction can occur from
+    its first projected month on, since that month is a renewal. CAC columns show what was
     paid for them (per-customer ``cac`` where the book has it), for information.
 ``new``
     Customers acquired during the projection. Value is discounted to the month of

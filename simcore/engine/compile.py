@@ -7,10 +7,13 @@ random except the retention parameter draws, which come from the fit's own
 scenarios of one run share them (common random numbers).
 
 Time conventions (DESIGN §4): projection month ``c`` counts from ``as_of`` (0 = the
-first month); tenure ``a`` counts whole months since signup. Existing customers pay in
-projection month 0 (they are active at ``as_of``) and use the conditional survival
-``S(a + c) / S(a)``, modified by the scenario's hazard multiplier in calendar time. A
-new customer acquired in projection month ``c0`` pays in its tenure months
+first month); tenure ``a`` counts whole months since signup. An existing customer at
+tenure ``a`` has already paid ``a + 1`` times (life months ``0..a``, each paid at the
+start of the month), so its lifetime is known to satisfy ``T > a``; it pays in
+projection month ``c`` with probability ``S(a + 1 + c) / S(a)``, modified by the
+scenario's hazard multipliers in calendar time (the decision before projection month
+``k`` uses ``h(a + k)``), so its number of projected payments ``L`` runs from 0 to
+``H``. A new customer acquired in projection month ``c0`` pays in its tenure months
 ``k = 0, 1, ...`` (calendar month ``c0 + k``). Each customer's value is counted over
 ``horizon_months`` months from the moment it is valued: ``as_of`` for existing
 customers, acquisition for new ones; calendar schedules therefore run for
@@ -52,7 +55,9 @@ class CompiledSegment:
     """Plain arrays describing one segment under one scenario.
 
     Shapes use ``R`` = replications, ``H`` = ``horizon_months``, ``N`` = existing
-    customers, ``G`` = distinct tenures among them, ``T`` = ``max tenure + H``.
+    customers, ``G`` = distinct tenures among them, ``T`` = ``max tenure + H + 1`` (an
+    existing customer's churn decisions before projection months ``0..H`` use hazards
+    at tenures ``a..a + H``).
     All money is per customer per month unless the name says otherwise.
 
     Attributes
@@ -101,9 +106,10 @@ class CompiledSegment:
         ``d ** t`` for ``t = 0..2H``.
     existing_margin_prefix, existing_cost_prefix, existing_extra_cost_prefix : (H + 1,) float64
         ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c)``,
-        ``B(L) = sum_{c<L} d^c K(c)`` and ``E(L) = sum_{c<L} d^c e(c)``: an existing
-        customer with constant MRR ``m``, cost ``k`` and ``L`` active months has value
-        ``m A(L) - k B(L) - E(L)``.
+        ``B(L) = sum_{c<L} d^c K(c)`` and ``E(L) = sum_{c<L} d^c e(c)``, indexed by the
+        number of projected payments ``L = 0..H`` (months ``0..L-1`` after ``as_of``):
+        an existing customer with constant MRR ``m``, cost ``k`` and ``L`` projected
+        payments has value ``m A(L) - k B(L) - E(L)`` (0 when ``L = 0``).
     new_value_table : (H, H + 1) float64
         Discounted value at acquisition (before acquisition cost) of a new customer
         acquired in month ``c0`` who stays ``L`` months, with constant base MRR.
@@ -373,7 +379,10 @@ def compile_segment(
 
     # ------------------------------------------------------------------ survival
     max_tenure = int(group_tenure.max()) if group_tenure.size else 0
-    n_tenure = max_tenure + H
+    # One month more than the horizon: the churn decision before an existing customer's
+    # projection month H - 1 uses the hazard at tenure max_tenure + H - 1, and the
+    # kernels' lifetime table runs to tenure max_tenure + H.
+    n_tenure = max_tenure + H + 1
     seg_key = segment_key(name)
     draw_seed = int(np.random.SeedSequence(
         [int(seed) & 0xFFFFFFFF, int(seed) >> 32, int(seg_key) & 0xFFFFFFFF, int(seg_key) >> 32]
@@ -446,14 +455,19 @@ def compile_segment(
 
     dyn = _dynamics_values(dynamics, levers, name)
     p_expansion, expansion_mean, expansion_sd, p_contraction, contraction_mean, contraction_sd = dyn
+    # H event opportunities: an existing customer's every projected month is a renewal,
+    # month 0 included.
     log_up = _growth_allowance(p_expansion, expansion_mean, expansion_sd, H)
     growth = np.exp(log_up)
     positive_margin = np.sum(discount[:H] * price_existing[:H] * np.maximum(contribution_margin[:H], 0))
     negative_margin = np.sum(discount[:H] * price_existing[:H] * np.minimum(contribution_margin[:H], 0))
     max_mrr = float(mrr.max()) if mrr.size else 0.0
     max_cost = float(cost.max()) if cost.size else 0.0
-    existing_bounds = [negative_margin * max_mrr * growth - max_cost * existing_cost_prefix[-1]
-                       - existing_extra_cost_prefix[-1],
+    # An existing customer who churns before its next payment is worth exactly 0, so
+    # the range always reaches 0.
+    existing_bounds = [min(negative_margin * max_mrr * growth
+                           - max_cost * existing_cost_prefix[-1]
+                           - existing_extra_cost_prefix[-1], 0.0),
                        positive_margin * max_mrr * growth]
     if p_expansion > 0.0 or p_contraction > 0.0:
         fixed_part = new_cost * cost_multiplier[calendar_index] + extra_cost[calendar_index]

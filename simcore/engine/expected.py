@@ -2,12 +2,20 @@
 
 For each parameter draw the expected discounted value of a customer is
 
-``E[LTV] = sum_{t<H} d^t S(t) (E[MRR_t] p(t) cm(t) - k K(t) - e(t))``
+``E[LTV] = sum_{t<H} d^t P_t (E[MRR_t] p(t) cm(t) - k K(t) - e(t))``
 
-with ``S`` the scenario-modified survival (conditional on tenure for existing
-customers), ``p`` the price factors, ``cm`` the contribution margin, ``k`` the fixed
+with ``P_t`` the probability of paying in month ``t`` under the scenario-modified
+survival: ``P_t = S(t)`` for a new customer in its tenure month ``t`` (it pays its
+first month for certain), and ``P_t = S(a + 1 + t) / S(a)`` for an existing customer at
+tenure ``a`` in projection month ``t``, since it has already paid for life months
+``0..a`` (so at zero churn it is worth the annuity of ``H`` payments starting with the
+next month, weights ``d^0..d^(H-1)``, and at tenure ``a = n - 1`` the shifted-beta-
+geometric model gives Fader & Hardie's DERL for a customer who has made ``n``
+payments). ``p`` are the price factors, ``cm`` the contribution margin, ``k`` the fixed
 cost to serve, ``K`` its factor and ``e`` the extra cost to serve per account. Expansion and contraction events are independent of
-survival and of each other across months, so ``E[MRR_t] = m g^t`` with the expected
+survival and of each other across months, so ``E[MRR_t] = m g^t`` for a new customer
+(events from its second month on) and ``E[MRR_t] = m g^(t+1)`` for an existing one
+(every projected month is a renewal, month 0 included), with the expected
 monthly growth factor ``g = 1 + p_e (E[e^X_e] - 1) + p_c (E[e^X_c] - 1)``, ``E[e^X] =
 exp(mu + sigma^2 / 2)``. Averaging over ``S(t)`` — never plugging an expected lifetime
 into an annuity — keeps the estimate free of Jensen's-inequality bias (DESIGN §5).
@@ -33,7 +41,9 @@ class ExpectedValues:
     Attributes
     ----------
     survival_existing : (R, G, H + 1) float64
-        Scenario-modified conditional survival of each tenure group.
+        Scenario-modified conditional survival ``S(a + t) / S(a)``, ``t = 0..H``, of each
+        tenure group ``a``; the probability of paying in projection month ``c`` is
+        entry ``c + 1``.
     survival_new : (R, H, H + 1) float64
         Scenario-modified survival of a customer acquired in each projection month.
     existing_value : (R, N) float64
@@ -77,8 +87,10 @@ def expected_values(segment: CompiledSegment) -> ExpectedValues:
     survival_existing = _survival(segment.hazard[:, tenure_index],
                                   (segment.hazard_multiplier[:H]
                                    * segment.hazard_multiplier_existing[:H])[None, None, :])
-    weight = survival_existing[:, :, :H] * segment.discount[None, None, :H]
-    revenue = (weight * (mrr_factor * segment.price_existing[:H]
+    # Existing customers have paid for the current month already: month c is paid with
+    # probability S(a + 1 + c) / S(a), after c + 1 event opportunities.
+    weight = survival_existing[:, :, 1:] * segment.discount[None, None, :H]
+    revenue = (weight * (growth * mrr_factor * segment.price_existing[:H]
                          * segment.contribution_margin[:H])).sum(axis=2)
     fixed = (weight * segment.cost_multiplier[:H]).sum(axis=2)
     extra = (weight * segment.extra_cost_per_month[:H]).sum(axis=2)

@@ -28,6 +28,21 @@ Per customer the work is O(1) (plus a short guided search) when MRR is constant:
 
 With expansion or contraction the MRR path is walked month by month (O(L)).
 
+Existing and new customers differ in their first projected month. A new customer
+acquired in projection month ``c0`` pays that month for certain. An existing customer
+at tenure ``a`` (whole months completed at ``as_of``) has already paid ``a + 1`` times
+(life months ``0..a``) and is known to have ``T > a`` payments in its life; it pays in
+projection month ``c`` only if ``T > a + 1 + c``, so
+
+``P(pays in month c) = prod_{k=0..c} (1 - min(1, h(a + k) m(k)))``,
+
+``m`` being the scenario's calendar factor on existing customers' hazard. Its number of
+projected payments is ``L = min(T_e - 1, H)``, where ``T_e`` is drawn from the table of
+the lifetime counted from today, built one month longer than the horizon; ``L`` can be
+0. Projection month 0 is a renewal for an existing customer, so on the walked path an
+expansion or contraction event can happen in it too (new customers: from their second
+month on).
+
 Kernels return a status code instead of raising: 0 = ok, 1 = inconsistent array shapes.
 """
 
@@ -79,10 +94,12 @@ def _build_table(hazard, replication, tenure, multiplier, first_month, tenure_mu
                  horizon, guide_size, survival, guide):
     """Fill one survival table and its guide table.
 
-    ``survival[t] = S(t)`` for ``t < H`` with ``S(0) = 1`` and ``S(t+1) = S(t) (1 -
-    min(1, h(tenure + t) m(first_month + t) m_tenure(t)))``; ``survival[H]`` holds the
-    sentinel -1 so every search stops at ``H`` without a bounds test (lifetimes are
-    counted within the horizon).
+    ``survival[t] = S(t)`` for ``t < n`` (``n`` = the ``horizon`` argument) with
+    ``S(0) = 1`` and ``S(t+1) = S(t) (1 - min(1, h(tenure + t) m(first_month + t)
+    m_tenure(t)))``; ``survival[n]`` holds the sentinel -1 so every search stops at ``n``
+    without a bounds test (lifetimes are counted within the table). New customers use
+    ``n = H``; existing customers ``n = H + 1`` (see the module docstring), so
+    ``survival`` has ``n + 1`` slots and ``tenure_multiplier`` at least ``n``.
 
     The guide table (Chen & Asau 1974) stores, for each slice ``j`` of ``guide_size``
     equal slices of (0, 1), the smallest ``t >= 1`` with ``fl(S(t) G) < j + 1``. A
@@ -109,8 +126,8 @@ def _build_table(hazard, replication, tenure, multiplier, first_month, tenure_mu
 
 @njit(cache=True, inline="always")
 def _lifetime(survival, guide, guide_size, u):
-    """Months active within the horizon: ``min(T, H)``, ``T = min{t >= 1: S(t) <= u}``,
-    as uint64.
+    """Lifetime within the table: ``min(T, n)``, ``T = min{t >= 1: S(t) <= u}``, as
+    uint64 (``n`` = the table's length, see :func:`_build_table`).
 
     Inverse CDF of the discrete lifetime: ``P(T > t) = P(S(t) > u) = S(t)``; the guide
     table leaves a search of a step or two. The first step is taken without a branch
@@ -149,7 +166,9 @@ def _record(totals, row, offset, value):
 
 @njit(cache=True, inline="always")
 def _event_factor(key, month, dynamics):
-    """MRR factor of the expansion / contraction event (if any) in a month >= 1."""
+    """MRR factor of the expansion / contraction event (if any) in a renewal month:
+    projection month ``>= 0`` of an existing customer, tenure month ``>= 1`` of a new
+    one (draws ``3 month + 1..3``, never the lifetime draw 0)."""
     p_expansion = dynamics[0]
     p_contraction = dynamics[3]
     u = uniform(key, month * _THREE + _ONE)
@@ -180,15 +199,16 @@ def existing_block(seed, segment_key, first_replication, start, stop,
     start, stop : int
         Range of existing customers to simulate.
     hazard : (R, T) float64
-        Base monthly hazard by tenure per parameter draw.
-    hazard_multiplier : (>= H,) float64
+        Base monthly hazard by tenure per parameter draw, ``T >= max tenure + H + 1``.
+    hazard_multiplier : (>= H + 1,) float64
         Scenario factor on the hazard of existing customers by projection month.
     group_tenure : (G,) int64; customer_group, customer_keys, customer_mrr, customer_cost : (N,)
         Tenure groups and customer data (see :class:`~simcore.engine.compile.CompiledSegment`).
     price_existing, contribution_margin, cost_multiplier, extra_cost : (>= H,) float64
         Calendar schedules; ``discount`` (>= H,) is ``d ** c``.
     margin_prefix, cost_prefix, extra_prefix : (H + 1,) float64
-        Prefix sums ``A(L)``, ``B(L)``, ``E(L)`` for constant MRR.
+        Prefix sums ``A(L)``, ``B(L)``, ``E(L)`` for constant MRR, by the number of
+        projected payments ``L = 0..H``.
     dynamics : (6,) float64
         ``p_expansion, expansion_log_mean, expansion_log_sd, p_contraction,
         contraction_log_mean, contraction_log_sd``.
@@ -196,7 +216,8 @@ def existing_block(seed, segment_key, first_replication, start, stop,
         Histogram range of per-customer value.
     totals : (B, N_TOTALS) float64, accumulated
     ends : (B, 3, H + 1) float64, accumulated
-        Customers, MRR and fixed cost by lifetime ``L`` (constant-MRR path only).
+        Customers, MRR and fixed cost by number of projected payments ``L``
+        (constant-MRR path only).
     monthly : (B, 3, H) float64, accumulated
         Active customers, MRR, contribution by projection month (walked path only).
     histogram : (B, n_bins + 2) int64, accumulated
@@ -218,12 +239,13 @@ def existing_block(seed, segment_key, first_replication, start, stop,
     if (hazard.shape[0] < first_replication + n_block or ends.shape[0] != n_block
             or monthly.shape[0] != n_block or histogram.shape[0] != n_block
             or ends.shape[2] != horizon + 1 or monthly.shape[2] != horizon
-            or hazard_multiplier.shape[0] < horizon or discount.shape[0] < horizon
+            or hazard_multiplier.shape[0] < horizon + 1 or discount.shape[0] < horizon
             or stop > customer_keys.shape[0] or stop > customer_group.shape[0]
             or stop > customer_mrr.shape[0] or stop > customer_cost.shape[0] or start < 0
             or cost_prefix.shape[0] != horizon + 1 or extra_prefix.shape[0] != horizon + 1):
         return STATUS_BAD_SHAPE
-    if n_groups > 0 and hazard.shape[1] < group_tenure[n_groups - 1] + horizon:
+    # The lifetime table of an existing customer runs one month past the horizon.
+    if n_groups > 0 and hazard.shape[1] < group_tenure[n_groups - 1] + horizon + 1:
         return STATUS_BAD_SHAPE
     guide_size = _guide_size(horizon, (stop - start) // max(n_groups, 1))
     # Runs of customers of the same tenure group (the compile step sorts by group, so
@@ -259,7 +281,13 @@ def existing_block(seed, segment_key, first_replication, start, stop,
 
 @njit(cache=True, inline="always")
 def _uniforms_and_lifetimes(stream, batch_keys, survival, guide, guide_size, scratch, months):
-    """Lifetime uniforms, then lifetimes, of one batch of existing customers.
+    """Lifetime uniforms, then numbers of projected payments, of one batch of existing
+    customers.
+
+    ``survival`` is the table of the lifetime counted from today, one month longer than
+    the horizon (``survival[H + 1]`` is the sentinel), so the search returns ``min(T_e,
+    H + 1)`` and ``months[j] = min(T_e - 1, H)``: the months paid after ``as_of``, which
+    can be 0 (see the module docstring).
 
     Two separate passes: the random numbers (no branches, vectorised), then the lookups
     (whose rare mispredicted branches then only discard a short chain).
@@ -267,7 +295,7 @@ def _uniforms_and_lifetimes(stream, batch_keys, survival, guide, guide_size, scr
     for j in range(batch_keys.shape[0]):
         scratch[j] = uniform(customer_key(stream, batch_keys[j]), np.uint64(0))
     for j in range(batch_keys.shape[0]):
-        months[j] = _lifetime(survival, guide, guide_size, scratch[j])
+        months[j] = _lifetime(survival, guide, guide_size, scratch[j]) - _ONE
 
 
 @njit(cache=True, parallel=True)
@@ -282,11 +310,12 @@ def _existing_constant_mrr(seed, segment_key, first_replication, run_starts, haz
     n_bins = histogram.shape[1] - 2
     n_runs = run_starts.shape[0] - 1
     scale = n_bins / (high - low)
-    no_tenure_factor = np.ones(horizon)
+    # Lifetime tables of existing customers are one month longer than the horizon.
+    no_tenure_factor = np.ones(horizon + 1)
     for b in prange(n_block):
         replication = first_replication + b
         stream = stream_key(seed, np.uint64(replication), segment_key)
-        survival = np.empty(horizon + 1)
+        survival = np.empty(horizon + 2)
         guide = np.empty(guide_size, dtype=np.uint32)
         # Lifetimes, then histogram bins, of one batch; unsigned so that indexing with
         # them needs no handling of negative indices.
@@ -316,8 +345,8 @@ def _existing_constant_mrr(seed, segment_key, first_replication, run_starts, haz
             first = run_starts[run]
             last = run_starts[run + 1]
             _build_table(hazard, replication, group_tenure[customer_group[first]],
-                         hazard_multiplier, 0, no_tenure_factor, horizon, guide_size, survival,
-                         guide)
+                         hazard_multiplier, 0, no_tenure_factor, horizon + 1, guide_size,
+                         survival, guide)
             for batch_start in range(first, last, _BATCH):
                 batch_stop = min(batch_start + _BATCH, last)
                 size = batch_stop - batch_start
@@ -373,11 +402,12 @@ def _existing_walked(seed, segment_key, first_replication, run_starts, hazard,
     n_bins = histogram.shape[1] - 2
     n_runs = run_starts.shape[0] - 1
     scale = n_bins / (high - low)
-    no_tenure_factor = np.ones(horizon)
+    # Lifetime tables of existing customers are one month longer than the horizon.
+    no_tenure_factor = np.ones(horizon + 1)
     for b in prange(n_block):
         replication = first_replication + b
         stream = stream_key(seed, np.uint64(replication), segment_key)
-        survival = np.empty(horizon + 1)
+        survival = np.empty(horizon + 2)
         guide = np.empty(guide_size, dtype=np.uint32)
         months = np.empty(_BATCH, dtype=np.uint64)
         scratch = np.empty(_BATCH)
@@ -390,8 +420,8 @@ def _existing_walked(seed, segment_key, first_replication, run_starts, hazard,
             first = run_starts[run]
             last = run_starts[run + 1]
             _build_table(hazard, replication, group_tenure[customer_group[first]],
-                         hazard_multiplier, 0, no_tenure_factor, horizon, guide_size, survival,
-                         guide)
+                         hazard_multiplier, 0, no_tenure_factor, horizon + 1, guide_size,
+                         survival, guide)
             for batch_start in range(first, last, _BATCH):
                 batch_stop = min(batch_start + _BATCH, last)
                 size = batch_stop - batch_start
@@ -404,8 +434,9 @@ def _existing_walked(seed, segment_key, first_replication, run_starts, hazard,
                     cost = customer_cost[batch_start + j]
                     value = 0.0
                     for c in range(np.int64(months[j])):
-                        if c >= 1:
-                            mrr *= _event_factor(key, np.uint64(c), dynamics)
+                        # Every projected month of an existing customer is a renewal,
+                        # month 0 included, so an event may precede each payment.
+                        mrr *= _event_factor(key, np.uint64(c), dynamics)
                         billed = mrr * price_existing[c]
                         contribution = (billed * contribution_margin[c]
                                         - cost * cost_multiplier[c] - extra_cost[c])

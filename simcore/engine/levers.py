@@ -17,7 +17,8 @@ with a final neutral value, ``(0.5,) * 12 + (1.0,)``, or it lasts for ever.
 Churn hazard of one customer-month, all factors together (``h`` = the fitted hazard,
 capped at 1 after multiplying)::
 
-    existing customer, tenure a at as_of, projection month c:
+    existing customer, tenure a at as_of, churn decision before projection month c
+    (it has already paid for life months 0..a, so month c is its renewal a + 1 + c):
         min(1, h(a + c) * m(c) * m_existing(c))
     new customer acquired in month c0, tenure month k, calendar month c = c0 + k:
         min(1, h(k) * m(c) * m_new(c) * m_tenure(k))

@@ -1,10 +1,14 @@
 """Reference engine: plain NumPy, one step per customer-month, obviously correct.
 
 It implements the same model as the kernels from the same :class:`CompiledSegment`,
-but the way a textbook would: every projection month, every active customer first
-(from its second month on) may have an expansion or contraction event, then pays, then
+but the way a textbook would, one step per customer and month. A new customer
+acquired in projection month ``c0`` pays that month; every following month it may
+first have an expansion or contraction event, then pays, and after each payment it
 churns with probability ``min(1, h(tenure) * factors)``, the factors being the
-scenario's calendar, population and (new customers) tenure multipliers. It uses its own
+scenario's calendar, population and tenure multipliers. An existing customer at
+tenure ``a`` has already paid for life months ``0..a`` at ``as_of``; before each
+projection month ``c`` (month 0 included) it first churns with probability ``min(1,
+h(a + c) * factors)``, then, if still active, may have an event and pays. It uses its own
 random numbers (NumPy's PCG64, seeded from the run seed, replication and segment), so
 comparing it with the engine checks the inverse-CDF lifetimes, the prefix sums and
 the accumulator bookkeeping against an independent implementation — distributionally,
@@ -69,14 +73,18 @@ def reference_segment(segment: CompiledSegment, seed: int, *,
         hazard = segment.hazard[r]
         totals = result.totals[r]
 
-        # Existing customers: every one is active in projection month 0.
+        # Existing customers: all are active at as_of, with their payment for the
+        # current life month already made; each projection month is a renewal.
         tenure = segment.group_tenure[segment.customer_group]
         mrr = segment.customer_mrr.copy()
         cost = segment.customer_cost_per_month
         active = np.ones(tenure.shape[0], dtype=bool)
         value = np.zeros(tenure.shape[0])
         for c in range(H):
-            if dynamic and c >= 1:
+            churn = np.minimum(1.0, hazard[tenure + c] * segment.hazard_multiplier[c]
+                               * segment.hazard_multiplier_existing[c])
+            active &= rng.random(tenure.shape[0]) >= churn
+            if dynamic:
                 mrr = _events(rng, mrr, active, segment)
             billed = mrr * segment.price_existing[c]
             contribution = (billed * segment.contribution_margin[c]
@@ -85,9 +93,6 @@ def reference_segment(segment: CompiledSegment, seed: int, *,
             result.monthly[r, EXISTING, 0, c] += active.sum()
             result.monthly[r, EXISTING, 1, c] += billed[active].sum()
             result.monthly[r, EXISTING, 2, c] += contribution[active].sum()
-            churn = np.minimum(1.0, hazard[tenure + c] * segment.hazard_multiplier[c]
-                               * segment.hazard_multiplier_existing[c])
-            active &= rng.random(tenure.shape[0]) >= churn
         _record(totals, EXISTING_COUNT, value)
         low, high = segment.histogram_bounds[EXISTING]
         result.histogram[EXISTING] += np.bincount(histogram_bins(value, low, high, n_bins),

@@ -22,8 +22,9 @@ scenarios run with the same seed see the same uniforms for the same customer (co
 random numbers).
 
 Draw indices used by the engine: 0 = the customer's lifetime; for projection month
-``k >= 1`` (tenure month for new customers), ``3k + 1`` decides whether an expansion or
-contraction event happens and ``3k + 2``, ``3k + 3`` feed Box-Muller for its size.
+``k >= 0`` of an existing customer (every one a renewal) and tenure month ``k >= 1`` of
+a new customer, ``3k + 1`` decides whether an expansion or contraction event happens
+and ``3k + 2``, ``3k + 3`` feed Box-Muller for its size.
 
 The numba functions here are used by the kernels; ``*_np`` twins compute the same bits
 with NumPy for tests and for callers without numba.
