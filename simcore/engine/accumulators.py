@@ -35,7 +35,7 @@ EXISTING_COUNT, EXISTING_SUM, EXISTING_SQUARES, EXISTING_MIN, EXISTING_MAX = 0, 
 NEW_COUNT, NEW_SUM, NEW_SQUARES, NEW_MIN, NEW_MAX, NEW_PROFIT_AT_START = 5, 6, 7, 8, 9, 10
 
 #: Default number of bins of the per-customer value histograms.
-DEFAULT_BINS = 4096
+DEFAULT_BINS = 16384
 EXISTING, NEW = 0, 1
 POPULATIONS = ("existing", "new")
 METRICS = ("active_customers", "mrr", "contribution")

@@ -282,12 +282,38 @@ def _dynamics_values(dynamics: Any, levers: ScenarioLevers, name: str) -> tuple[
             float(dynamics.contraction_log_sd))
 
 
+def _zero_on_a_bin_edge(low: float, high: float) -> list[float]:
+    """Lower ``low`` so that 0 falls just above a bin edge for any bin count that is a
+    multiple of 1,024.
+
+    Existing customers who churn before their next payment are worth exactly 0, a point
+    mass; P(value < 0) interpolates linearly inside the bin holding 0, so that bin must
+    start (a hair) below 0 or part of the mass would be counted as a loss.
+    """
+    if not low < 0.0 < high:
+        return [low, high]
+    share = -low / (high - low)
+    steps = int(np.ceil(share * 1024.0))
+    if steps >= 1024:
+        return [low, high]
+    aligned = -steps / 1024.0 * high / (1.0 - steps / 1024.0)
+    return [aligned - 1e-9 * (high - aligned), high]
+
+
 def _growth_allowance(p: float, log_mean: float, log_sd: float, months: int) -> float:
-    """A generous bound on the log MRR change from one kind of event over ``months``."""
+    """A bound on the log MRR change from one kind of event over ``months`` that almost
+    every customer stays under (two standard deviations of the event count and size).
+
+    The histogram's bins span the range where the mass is, so its quantiles resolve the
+    body of the distribution; the few customers beyond go to the overflow bin, whose
+    quantiles interpolate up to the observed maximum. A bound set by the most extreme
+    path possible made the bins so wide that P5 and P(loss) of skewed segments were off
+    by an order of magnitude.
+    """
     if p <= 0.0:
         return 0.0
-    events = p * months + 4.0 * np.sqrt(p * months) + 1.0
-    return abs(log_mean) * events + 4.0 * log_sd * np.sqrt(events)
+    events = p * months + 2.0 * np.sqrt(p * months) + 1.0
+    return abs(log_mean) * events + 2.0 * log_sd * np.sqrt(events)
 
 
 def compile_segment(
@@ -461,8 +487,10 @@ def compile_segment(
     growth = np.exp(log_up)
     positive_margin = np.sum(discount[:H] * price_existing[:H] * np.maximum(contribution_margin[:H], 0))
     negative_margin = np.sum(discount[:H] * price_existing[:H] * np.minimum(contribution_margin[:H], 0))
-    max_mrr = float(mrr.max()) if mrr.size else 0.0
-    max_cost = float(cost.max()) if cost.size else 0.0
+    # The 99.9th percentile rather than the maximum: one outlier account must not
+    # stretch every bin of the segment (it lands in the overflow bin instead).
+    max_mrr = float(np.quantile(mrr, 0.999)) if mrr.size else 0.0
+    max_cost = float(np.quantile(cost, 0.999)) if cost.size else 0.0
     # An existing customer who churns before its next payment is worth exactly 0, so
     # the range always reaches 0.
     existing_bounds = [min(negative_margin * max_mrr * growth
@@ -479,6 +507,7 @@ def compile_segment(
                       float(np.maximum(weighted, 0).sum(axis=1).max()) * growth]
     else:
         new_bounds = [float(new_value_table.min()), float(new_value_table.max())]
+    existing_bounds = _zero_on_a_bin_edge(*existing_bounds)
     bounds = np.array([existing_bounds, new_bounds], dtype=_FLOAT)
     for row in bounds:
         if not row[1] > row[0]:
