@@ -131,31 +131,37 @@ def _per_segment(units: pd.DataFrame, per_key: pd.Series) -> dict[str, float]:
     return out
 
 
-def cac_from_spend(spec: AcquisitionSpend, config: Config, customers: pd.DataFrame, as_of) -> DerivedCost:
-    """Per-segment and blended CAC from an acquisition-spend table (see the module notes)."""
-    field = "economics.cac_from_spend"
-    _needs_dates(customers, "CAC from acquisition spend", field)
-    source = spec.path
-    table = _read_monthly(config.resolve(spec.path), source, spec.columns.month, spec.columns.key, spec.columns.spend, "spend")
+def _windowed_totals(spec, config: Config, customers: pd.DataFrame, as_of, *, field: str, what: str,
+                     value_column: str, value_name: str):
+    """The shared first steps of both derivations: check the book has dates, read the
+    table, find the trailing window, sum the table per key inside it, and read each
+    customer's key."""
+    _needs_dates(customers, what, field)
+    table = _read_monthly(config.resolve(spec.path), spec.path, spec.columns.month, spec.columns.key,
+                          value_column, value_name)
     start, end = _window(as_of, spec.months)
     keys = _customer_keys(customers, spec.customer_column, config.source, f"{field}.customer_column")
+    in_window = table[(table["month"] >= start) & (table["month"] <= end)]
+    return in_window.groupby("key")["value"].sum(), keys, start, end
+
+
+def cac_from_spend(spec: AcquisitionSpend, config: Config, customers: pd.DataFrame, as_of) -> DerivedCost:
+    """Per-segment and blended CAC from an acquisition-spend table (see the module notes)."""
+    spend, keys, start, end = _windowed_totals(
+        spec, config, customers, as_of, field="economics.cac_from_spend", what="CAC from acquisition spend",
+        value_column=spec.columns.spend, value_name="spend")
     signup_month = customers["signup_date"].dt.to_period("M").dt.to_timestamp()
     new = (signup_month >= start) & (signup_month <= end)
-    in_window = table[(table["month"] >= start) & (table["month"] <= end)]
-    spend = in_window.groupby("key")["value"].sum()
     acquired = keys[new].value_counts()
-    return _derive(spend, acquired, customers.loc[new, SEGMENT], keys[new], source, spec.customer_column,
+    return _derive(spend, acquired, customers.loc[new, SEGMENT], keys[new], spec.path, spec.customer_column,
                    "spend", "new customers", start, end)
 
 
 def support_cost_from_table(spec: SupportCostTable, config: Config, customers: pd.DataFrame, as_of) -> DerivedCost:
     """Per-segment support cost per account-month from a support-cost table."""
-    field = "economics.support_cost_from"
-    _needs_dates(customers, "support cost from a cost table", field)
-    source = spec.path
-    table = _read_monthly(config.resolve(spec.path), source, spec.columns.month, spec.columns.key, spec.columns.cost, "cost")
-    start, end = _window(as_of, spec.months)
-    keys = _customer_keys(customers, spec.customer_column, config.source, f"{field}.customer_column")
+    cost, keys, start, end = _windowed_totals(
+        spec, config, customers, as_of, field="economics.support_cost_from", what="support cost from a cost table",
+        value_column=spec.columns.cost, value_name="cost")
     # Active account-months inside the window, on the book's tenure convention: a churned
     # customer paid in the signup month and the next tenure_months - 1 months; an active
     # one in every month up to the as_of month.
@@ -169,11 +175,9 @@ def support_cost_from_table(spec: SupportCostTable, config: Config, customers: p
     last = np.where(churned, first + customers["tenure_months"].to_numpy(dtype=np.int64) - 1, window_last)
     span = np.clip(np.minimum(last, window_last) - np.maximum(first, window_first) + 1, 0, None)
     account_months = pd.DataFrame({"key": keys, SEGMENT: customers[SEGMENT].astype(str), "units": span})
-    in_window = table[(table["month"] >= start) & (table["month"] <= end)]
-    cost = in_window.groupby("key")["value"].sum()
     accounts = account_months.groupby("key")["units"].sum()
     units = account_months.groupby([SEGMENT, "key"], as_index=False)["units"].sum()
-    return _finish(cost, accounts, units, source, spec.customer_column, "cost", "account-months", start, end)
+    return _finish(cost, accounts, units, spec.path, spec.customer_column, "cost", "account-months", start, end)
 
 
 def _derive(total: pd.Series, counts: pd.Series, segments: pd.Series, keys: pd.Series, source, column,
