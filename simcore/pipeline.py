@@ -329,6 +329,7 @@ def write_run(result: RunResult, out: str | Path, *, formats: Sequence[str] = ("
 
 _PERCENT_COLUMNS = ("p_", "share", "grr_12", "nrr_12", "S_", "gross_margin", "infrastructure_cost_share")
 _MONEY_HINTS = ("ltv", "profit", "value", "cac", "cost", "mrr", "spend", "cash", "contribution", "delta")
+_COUNT_HINTS = ("customers", "active", "churned", "n_", "count", "months")
 
 
 def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
@@ -354,6 +355,8 @@ def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> None:
                 if frame[column].dtype.kind == "f":
                     if lower.startswith(_PERCENT_COLUMNS) or lower in _PERCENT_COLUMNS:
                         number_format = "0.0%"
+                    elif any(hint in lower for hint in _COUNT_HINTS) and "_per_" not in lower:
+                        number_format = "#,##0"
                     elif any(hint in lower for hint in _MONEY_HINTS):
                         number_format = "#,##0;[Red]-#,##0"
                     else:

@@ -63,6 +63,7 @@ def test_workbook_has_one_formatted_sheet_per_table(demo_run):
     header = [cell.value for cell in sheet[1]]
     assert sheet.cell(row=2, column=header.index("p_unit_profit_negative") + 1).number_format == "0.0%"
     assert "#,##0" in sheet.cell(row=2, column=header.index("ltv_mean") + 1).number_format
+    assert sheet.cell(row=2, column=header.index("customers") + 1).number_format == "#,##0"
 
 
 def test_demo_economics_come_out_as_designed(demo_run):
