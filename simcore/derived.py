@@ -54,7 +54,7 @@ class DerivedCost:
 
 
 def _read_monthly(path, source: str, month_col: str, key_col: str, value_col: str, value_name: str) -> pd.DataFrame:
-    from simcore.data.parse import parse_months, parse_numbers
+    from simcore.data.parse import parse_months, parse_numbers, report_rows
     from simcore.data.sources import read_table
 
     raw = read_table(path, source, text_columns=[key_col, month_col], number_columns=[value_col])
@@ -74,16 +74,14 @@ def _read_monthly(path, source: str, month_col: str, key_col: str, value_col: st
     months = parse_months(frame[month_col])
     values = parse_numbers(frame[value_col])
     rows = raw.record_rows()
-    for mask, message, column in (
-        (months.bad | months.blank, "month cannot be read (write YYYY-MM)", month_col),
-        (values.bad | values.blank, f"{value_name} cannot be read", value_col),
+    readable = ~(values.bad | values.blank)
+    for mask, message, hint, column in (
+        (months.bad | months.blank, "month cannot be read", "write months as YYYY-MM", month_col),
+        (~readable, f"{value_name} cannot be read", "write plain numbers", value_col),
+        (readable & (np.nan_to_num(values.values.astype(float)) < 0), f"{value_name} is negative",
+         "costs and spend are positive amounts", value_col),
     ):
-        for row in rows[mask][:5]:
-            collector.add(message, field=column, row=int(row))
-        collector.add_count(max(0, int(mask.sum()) - 5))
-    negative = ~(values.bad | values.blank) & (np.nan_to_num(values.values.astype(float)) < 0)
-    for row in rows[negative][:5]:
-        collector.add(f"{value_name} is negative", "costs and spend are positive amounts", field=value_col, row=int(row))
+        report_rows(collector, mask, rows, lambda i, message=message: message, hint=hint, field=column)
     collector.raise_if_errors(DataError)
     return pd.DataFrame({
         "month": months.values, "key": frame[key_col].astype(str).str.strip().to_numpy(),
