@@ -6,6 +6,8 @@ Nothing heavy is imported at module level.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -40,14 +42,69 @@ def source_argument(function):
 
 QUICK_FLAGS = ("id_col", "tenure_col", "event_col", "signup_col", "churn_col", "as_of", "mrr_col", "delimiter")
 
+#: Config fields the quick-form flags stand in for, so problems name the flag typed.
+QUICK_FIELDS = {
+    "data.columns.id": "--id-col", "data.columns.tenure": "--tenure-col", "data.columns.churned": "--event-col",
+    "data.columns.signup": "--signup-col", "data.columns.churn": "--churn-col", "data.columns.mrr": "--mrr-col",
+    "data.as_of": "--as-of", "data.delimiter": "--delimiter", "segments.min_customers": "--min-customers",
+    "segments.by.*": "--segment-by",
+}
 
-def build_config(source: Path, **flags):
-    """The validated Config for SOURCE: a YAML file, or a data file plus quick flags."""
-    from simcore.config import load_config, quick_config, with_overrides
+
+@contextlib.contextmanager
+def flag_names(mapping: dict[str, str]):
+    """Re-raise a library error with the fields in ``mapping`` named by the command-line
+    flag that set them. A key ending in ``.*`` also covers the fields under it. Problems
+    located in a file (with a line) came from the config, not from a flag, and keep their
+    field."""
+    from simcore.errors import SimcoreError
+
+    try:
+        yield
+    except SimcoreError as error:
+        def renamed(problem):
+            if problem.line is not None or problem.field is None:
+                return problem
+            for field, flag in mapping.items():
+                prefix = field.removesuffix(".*")
+                if problem.field == prefix or (field.endswith(".*") and problem.field.startswith(prefix + ".")):
+                    return dataclasses.replace(problem, field=flag)
+            return problem
+
+        raise type(error)([renamed(p) for p in error.problems], total=error.total) from None
+
+
+def _quick_shape_problems(flags: dict) -> list:
+    """The quick form's shape, checked in the flags' own words."""
+    from simcore.errors import Problem
+
+    tenure = flags.get("tenure_col") is not None or flags.get("event_col") is not None
+    dates = flags.get("signup_col") is not None or flags.get("churn_col") is not None
+    if tenure and dates:
+        return [Problem("--tenure-col/--event-col and --signup-col/--churn-col describe different file shapes",
+                        "give either the tenure pair or the date columns, not both")]
+    if tenure and (flags.get("tenure_col") is None or flags.get("event_col") is None):
+        missing = "--tenure-col" if flags.get("tenure_col") is None else "--event-col"
+        return [Problem(f"{missing} is missing", "the tenure shape needs --tenure-col and --event-col")]
+    if dates and flags.get("signup_col") is None:
+        return [Problem("--signup-col is missing", "the date shape needs --signup-col (and --churn-col for churn dates)")]
+    if not tenure and not dates:
+        return [Problem("the file's shape is not given",
+                        "add --tenure-col C --event-col C (tenure in months and a churned flag) or "
+                        "--signup-col C [--churn-col C] [--as-of YYYY-MM-DD] (dates)")]
+    return []
+
+
+def build_project(source: Path, **flags):
+    """The :class:`simcore.Project` of SOURCE: a YAML config, or a data file plus the
+    quick-form flags."""
+    from simcore import Project
     from simcore.errors import ConfigError, Problem
 
-    segment_by = [part.strip() for value in flags.pop("segment_by", ()) or () for part in value.split(",") if part.strip()]
+    segment_by = [part.strip() for value in flags.pop("segment_by", ()) or () for part in value.split(",")
+                  if part.strip()]
     min_customers = flags.pop("min_customers", None)
+    segments = {"by": segment_by or None, "min_customers": min_customers}
     if source.suffix.lower() in CONFIG_SUFFIXES:
         typed = [f"--{name.replace('_', '-')}" for name in QUICK_FLAGS if flags.get(name) is not None]
         if typed:
@@ -55,20 +112,18 @@ def build_config(source: Path, **flags):
                 f"{', '.join(typed)} apply to a data file, not to a config",
                 f"set the columns under data.columns in {source} instead",
             ))
-        config = load_config(source)
-        return with_overrides(
-            config, segments={"by": segment_by or None, "min_customers": min_customers}
-        )
+        with flag_names(QUICK_FIELDS):
+            return Project.from_config(source).with_settings(segments=segments)
     problems = [] if source.exists() else [Problem("file not found", "check the path", source=str(source))]
-    try:
-        config = quick_config(
-            source, segment_by=segment_by, min_customers=min_customers, **{k: flags.get(k) for k in QUICK_FLAGS}
-        )
-    except ConfigError as error:
-        problems.extend(error.problems)
+    problems += _quick_shape_problems(flags)
     if problems:
         raise ConfigError(problems)
-    return config
+    columns = {"id": flags.get("id_col"), "tenure": flags.get("tenure_col"), "churned": flags.get("event_col"),
+               "signup": flags.get("signup_col"), "churn": flags.get("churn_col"), "mrr": flags.get("mrr_col")}
+    with flag_names(QUICK_FIELDS):
+        return Project.from_file(source, columns={k: v for k, v in columns.items() if v is not None},
+                                 as_of=flags.get("as_of"), delimiter=flags.get("delimiter"),
+                                 segments={k: v for k, v in segments.items() if v is not None} | {"by": segment_by})
 
 
 def print_warnings(problems) -> None:
@@ -116,48 +171,7 @@ def render_table(frame, title: str | None = None, formats: dict[str, str] | None
     return table
 
 
-def write_table(frame, path: Path) -> None:
-    """Write a DataFrame as CSV or JSON by the file's extension."""
-    from simcore.errors import OutputError, Problem
-
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".json"):
-        raise OutputError(Problem(f"cannot write '{suffix}' files", "use a .csv or .json file name", source=str(path)))
-    try:
-        if suffix == ".csv":
-            frame.to_csv(path, index=False)
-        else:
-            frame.to_json(path, orient="records", indent=2)
-    except OSError as error:
-        raise OutputError(Problem(f"cannot write the file ({error.strerror or error})", "check the folder exists and is writable",
-                                  source=str(path))) from None
-
-
-def strict_json(value):
-    """``value`` with NaN and infinities replaced by None, so ``json.dumps(...,
-    allow_nan=False)`` gives JSON every parser accepts (jq, JavaScript)."""
-    import math
-
-    import numpy as np
-
-    if isinstance(value, dict):
-        return {str(k): strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [strict_json(v) for v in value.tolist()]
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 def echo_json(value) -> None:
-    import json
+    from simcore.outputs.jsonio import dumps
 
-    click.echo(json.dumps(strict_json(value), indent=2, allow_nan=False))
+    click.echo(dumps(value))

@@ -20,9 +20,8 @@ def demo(directory: Path, customers: int | None, seed: int | None, force: bool) 
     config.yaml) are generated deterministically from the assumptions documented in
     simcore.demo; the same workspace ships under scenarios/demo.
     """
-    from simcore.workflows import write_demo_workspace
+    from simcore.demo import write_demo_workspace
 
-    files = write_demo_workspace(directory, customers=customers, seed=seed, force=force)
-    for path in files:
+    for path in write_demo_workspace(directory, customers=customers, seed=seed, force=force):
         click.echo(str(path))
     click.echo(f"next: simcore segments {directory / 'config.yaml'}", err=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from simcore.cli.common import build_config, make_console, print_warnings, render_table, source_argument
+from simcore.cli.common import build_project, flag_names, make_console, print_warnings, render_table, source_argument
 
 FAMILY_CHOICES = (
     "auto", "kaplan_meier", "exponential", "weibull", "lognormal", "loglogistic",
@@ -38,20 +38,18 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
       simcore fit scenarios/demo/config.yaml --out fits
       simcore fit customers.csv --tenure-col tenure --event-col Churn --segment-by Contract --json
     """
-    from simcore.config import with_overrides
-    from simcore.workflows import fit_book, write_fit_outputs
-
-    config = with_overrides(build_config(source, **flags), retention={"family": family, "criterion": criterion})
-    report = fit_book(config)
-    print_warnings(report.warnings)
+    with flag_names({"retention.family": "--family", "retention.criterion": "--criterion"}):
+        project = build_project(source, **flags).with_settings(retention={"family": family, "criterion": criterion})
+        result = project.fit()
+    print_warnings(result.warnings)
     if out is not None:
-        write_fit_outputs(report, config, out, force=force)
+        result.write(out, force=force)
     if as_json:
         from simcore.cli.common import echo_json
 
-        echo_json(report.to_json())
+        echo_json(result.to_json())
         return
-    table = report.table()
+    table = result.table
     columns = ["segment", "family", "median_lifetime_months", "S_12", "S_24", "S_60", "grr_12", "nrr_12",
                "n_customers", "n_events"]
     if table[["grr_12", "nrr_12"]].isna().all().all():
@@ -59,7 +57,7 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
     console = make_console()
     console.print(render_table(
         table[columns],
-        title=f"Retention by segment ({config.retention.criterion.upper()} ranking)",
+        title=f"Retention by segment ({project.config.retention.criterion.upper()} ranking)",
         formats={"median_lifetime_months": ".0f", "S_12": ".1%", "S_24": ".1%", "S_60": ".1%",
                  "grr_12": ".1%", "nrr_12": ".1%", "n_customers": ",.0f", "n_events": ",.0f"},
         headers={"median_lifetime_months": "median lifetime (months)", "S_12": "S(12)", "S_24": "S(24)",

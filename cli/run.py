@@ -31,31 +31,29 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
     Example:
       simcore run scenarios/demo/config.yaml --out runs/demo --format csv,xlsx
     """
-    from simcore.cli.common import make_console, print_warnings
+    from simcore import Project
+    from simcore.cli.common import flag_names, make_console, print_warnings
     from simcore.cli.report import print_run_summary, run_progress
-    from simcore.config import load_config
-    from simcore.pipeline import check_formats, run as run_pipeline, write_run
-    from simcore.outputs import check_target
+    from simcore.outputs import check_formats, check_target
 
-    config = load_config(config_path)
-    wanted = check_formats(formats.split(","))
-    out = out if out is not None else Path("runs") / config.name
-    check_target(out, force=force)
-    console = make_console(stderr=True)
-    with run_progress(console, enabled=not (quiet or as_json)) as (progress, on_compile):
-        result = run_pipeline(config, scenario_names=list(scenarios) or None, seed=seed,
-                              replications=replications, progress=progress, on_compile=on_compile,
-                              saved_fits=saved_fits)
-    write_run(result, out, formats=wanted, force=force)
+    with flag_names({"scenarios": "--scenario", "formats": "--format"}):
+        project = Project.from_config(config_path)
+        wanted = check_formats(formats)
+        out = out if out is not None else Path("runs") / project.config.name
+        check_target(out, force=force)
+        with run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
+            result = project.simulate(list(scenarios) or None, seed=seed, replications=replications,
+                                      saved_fits=saved_fits, progress=progress, on_compile=on_compile)
+        result.write(out, formats=wanted, force=force)
     if not quiet:
         print_warnings(result.warnings)
     if as_json:
         from simcore.cli.common import echo_json
 
         payload = {"manifest": result.manifest, "output": str(out),
-                   "segment_summary": result.tables["segment_summary"].to_dict(orient="records")}
+                   "segment_summary": result.segment_summary.to_dict(orient="records")}
         if "scenario_comparison" in result.tables:
-            payload["scenario_comparison"] = result.tables["scenario_comparison"].to_dict(orient="records")
+            payload["scenario_comparison"] = result.scenario_comparison.to_dict(orient="records")
         echo_json(payload)
     elif not quiet:
         print_run_summary(make_console(), result, out)

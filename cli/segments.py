@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from simcore.cli.common import build_config, make_console, print_warnings, render_table, source_argument, write_table
+from simcore.cli.common import build_project, make_console, print_warnings, render_table, source_argument
 
 
 @click.command()
@@ -22,18 +22,19 @@ def segments(source: Path, as_json: bool, out: Path | None, **flags) -> None:
       simcore segments scenarios/config.yaml
       simcore segments customers.csv --tenure-col tenure --event-col Churn --segment-by Contract
     """
-    from simcore.workflows import segment_report
+    from simcore.outputs import write_table
 
-    segmented, summary = segment_report(build_config(source, **flags))
-    print_warnings(segmented.warnings)
+    result = build_project(source, **flags).segments()
+    print_warnings(result.warnings)
     if out is not None:
-        write_table(summary, out)
+        write_table(result.table, out)
     if as_json:
         from simcore.cli.common import echo_json
 
-        echo_json(summary.to_dict(orient="records"))
+        echo_json(result.table.to_dict(orient="records"))
         return
-    title = f"{len(summary) - 1} segments, {int(summary['customers'].iloc[-1]):,} customers ({segmented.book.source})"
+    summary = result.table
+    title = f"{len(summary) - 1} segments, {int(summary['customers'].iloc[-1]):,} customers ({result.book.book.source})"
     make_console().print(render_table(
         summary, title,
         formats={"churned_share": ".1%", "median_tenure_months": ".0f", "mrr_total": ",.0f", "mrr_mean": ",.2f"},

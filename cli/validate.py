@@ -12,15 +12,10 @@ import click
 def validate(config_path: Path) -> None:
     """Check CONFIG and everything it points to — data files, segments, scenarios,
     economics tables — without fitting or simulating. Exits 0 when all is well."""
+    from simcore import Project
     from simcore.cli.common import print_warnings
-    from simcore.config import load_config
-    from simcore.workflows import validate_config
 
-    config = load_config(config_path)
-    report = validate_config(config)
+    report = Project.from_config(config_path).validate()
     print_warnings(report.warnings)
-    segments = len(report.summary) - 1
-    click.echo(
-        f"ok: {config_path} — {int(report.summary['customers'].iloc[-1]):,} customers in {segments} segments, "
-        f"{len(config.scenarios)} scenarios"
-    )
+    click.echo(f"ok: {config_path} — {int(report.table['customers'].iloc[-1]):,} customers in "
+               f"{len(report.table) - 1} segments, {len(report.scenarios)} scenarios")

@@ -800,82 +800,10 @@ def config_from_text(text: str, base_dir: str | Path = ".", source: str = "<conf
     return validate_config_data(load_yaml_text(text, source), Path(base_dir))
 
 
-def quick_config(
-    path: str | Path,
-    *,
-    id_col: str | None = None,
-    tenure_col: str | None = None,
-    event_col: str | None = None,
-    signup_col: str | None = None,
-    churn_col: str | None = None,
-    as_of: str | None = None,
-    mrr_col: str | None = None,
-    segment_by: list[str] | None = None,
-    min_customers: int | None = None,
-    delimiter: str | None = None,
-) -> Config:
-    """Build a :class:`Config` from a data file and command-line flags.
-
-    The quick form and the YAML form share every later step; this function only states
-    flag problems in the flags' own words.
-    """
-    problems: list[Problem] = []
-    tenure_shape = tenure_col is not None or event_col is not None
-    date_shape = signup_col is not None or churn_col is not None
-    if tenure_shape and date_shape:
-        problems.append(Problem(
-            "--tenure-col/--event-col and --signup-col/--churn-col describe different file shapes",
-            "give either the tenure pair or the date columns, not both",
-        ))
-    elif tenure_shape and (tenure_col is None or event_col is None):
-        missing = "--tenure-col" if tenure_col is None else "--event-col"
-        problems.append(Problem(f"{missing} is missing", "the tenure shape needs --tenure-col and --event-col"))
-    elif date_shape and signup_col is None:
-        problems.append(Problem("--signup-col is missing", "the date shape needs --signup-col (and --churn-col for churn dates)"))
-    elif not tenure_shape and not date_shape:
-        problems.append(Problem(
-            "the file's shape is not given",
-            "add --tenure-col C --event-col C (tenure in months and a churned flag) or "
-            "--signup-col C [--churn-col C] [--as-of YYYY-MM-DD] (dates)",
-        ))
-    if problems:
-        raise ConfigError(problems)
-    columns = {
-        "id": id_col, "tenure": tenure_col, "churned": event_col, "signup": signup_col,
-        "churn": churn_col, "mrr": mrr_col,
-    }
-    data: dict[str, Any] = {
-        "customers": str(path),
-        "columns": {k: v for k, v in columns.items() if v is not None},
-    }
-    if as_of is not None:
-        data["as_of"] = as_of
-    if delimiter is not None:
-        data["delimiter"] = delimiter
-    segments: dict[str, Any] = {"by": list(segment_by or [])}
-    if min_customers is not None:
-        segments["min_customers"] = min_customers
-    flag_names = {
-        ("data", "as_of"): "--as-of", ("segments", "min_customers"): "--min-customers",
-        ("data", "delimiter"): "--delimiter",
-    }
-    try:
-        return Config.model_validate(
-            {"data": data, "segments": segments, "base_dir": Path("."), "source": str(path)}
-        )
-    except ValidationError as error:
-        raise ConfigError([
-            Problem(
-                item["msg"].removeprefix("Value error, "),
-                field=flag_names.get(tuple(item["loc"][:2]), ".".join(map(str, item["loc"]))),
-            )
-            for item in error.errors(include_url=False)
-        ]) from None
-
-
 def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
-    """A copy of ``config`` with fields of top-level sections replaced (CLI flags that
-    the user actually typed); untyped flags are ``None`` and never override the file."""
+    """A copy of ``config`` with fields of top-level sections replaced; ``None`` values are
+    ignored (a command-line flag the user did not type never overrides the file).
+    Problems name the dotted field (``retention.family``)."""
     updates: dict[str, Any] = {}
     problems: list[Problem] = []
     for section, values in sections.items():
@@ -888,10 +816,11 @@ def with_overrides(config: Config, **sections: dict[str, Any]) -> Config:
                 for item in error.errors(include_url=False):
                     name = item["loc"][0] if item["loc"] else None
                     if name in values:
-                        where, hint = f"--{str(name).replace('_', '-')}", "give the flag a valid value"
+                        hint = "give a valid value"
                     else:
-                        where, hint = section, f"set it under '{section}:' in {config.source}, or drop the flag"
-                    problems.append(Problem(item["msg"].removeprefix("Value error, "), hint, field=where))
+                        hint = f"set it under '{section}:' in {config.source}, or drop the override"
+                    problems.append(Problem(item["msg"].removeprefix("Value error, "), hint,
+                                            field=f"{section}.{name}" if name is not None else section))
     if problems:
         raise ConfigError(problems)
     return config.model_copy(update=updates) if updates else config

@@ -771,3 +771,18 @@ def write_demo(directory: Path, *, customers: int = DEFAULT_CUSTOMERS, seed: int
             source=str(error.filename or directory),
         )) from None
     return files
+
+
+def write_demo_workspace(directory, *, customers: int | None = None, seed: int | None = None,
+                         force: bool = False) -> list:
+    """Write the example workspace into ``directory`` atomically; returns the file paths."""
+    from pathlib import Path
+
+    from simcore.outputs import atomic_directory
+
+    options = {k: v for k, v in {"customers": customers, "seed": seed}.items() if v is not None}
+    directory = Path(directory)
+    with atomic_directory(directory, force=force) as staging:
+        write_demo(staging, **options)
+        names = sorted(p.name for p in staging.iterdir())
+    return [directory / name for name in names]

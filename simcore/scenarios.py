@@ -224,18 +224,25 @@ def levers_for_segment(scenario: ScenarioConfig, segment: str, horizon_months: i
     )
 
 
-def scenario_levers(config: Config, name: str, segments: list[str]) -> dict:
-    """Per-segment levers of scenario ``name`` (``"baseline"`` gives neutral levers,
-    except the baseline acquisition volume of ``acquisition.new_customers_per_month``)."""
+def scenario_levers(config: Config, name: str, segments: list[str], economics=None) -> dict:
+    """Per-segment levers of scenario ``name`` (``"baseline"`` gives neutral levers).
+
+    ``economics`` (a :class:`~simcore.economics.SegmentEconomics`) supplies the baseline's
+    acquisition volume and new customers' starting MRR wherever the scenario sets neither
+    (:mod:`simcore.economics.segments` is where those numbers come from)."""
     from dataclasses import replace
 
     scenario = effective_scenario(config, name)
     out = {}
-    baseline_volume = config.acquisition.new_customers_per_month or {}
     for segment in segments:
         levers = levers_for_segment(scenario, segment, config.horizon_months)
-        if levers.acquisition_per_month is None and segment in baseline_volume:
-            levers = replace(levers, acquisition_per_month=(float(baseline_volume[segment]),))
+        if economics is not None:
+            changes = {}
+            if levers.new_customer_mrr is None:
+                changes["new_customer_mrr"] = economics.new_customer_mrr[segment]
+            if levers.acquisition_per_month is None:
+                changes["acquisition_per_month"] = (float(economics.acquisition_per_month[segment]),)
+            levers = replace(levers, **changes) if changes else levers
         out[segment] = levers
     return out
 

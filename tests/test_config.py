@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simcore.config import config_from_text, load_config, parse_fraction, quick_config
+from simcore.config import config_from_text, load_config, parse_fraction
 from simcore.errors import ConfigError
 
 
@@ -115,14 +115,23 @@ def test_bad_percentage_message():
         parse_fraction("ten percent")
 
 
-def test_quick_config_states_flag_problems():
+def test_quick_form_states_flag_problems_in_the_flags_words(tmp_path):
+    from pathlib import Path
+
+    from simcore.cli.common import build_project
+
+    path = tmp_path / "x.csv"
+    path.write_text("t,c,Contract\n1,No,a\n")
     with pytest.raises(ConfigError) as caught:
-        quick_config("x.csv", tenure_col="tenure")
+        build_project(Path(path), tenure_col="tenure")
     assert caught.value.lines() == ["--event-col is missing; the tenure shape needs --tenure-col and --event-col"]
     with pytest.raises(ConfigError, match="shape is not given"):
-        quick_config("x.csv")
-    config = quick_config("x.csv", tenure_col="t", event_col="c", segment_by=["Contract"], min_customers=5)
+        build_project(Path(path))
+    config = build_project(Path(path), tenure_col="t", event_col="c", segment_by=["Contract"], min_customers=5).config
     assert config.segments.min_customers == 5 and config.data.columns.churned == "c"
+    with pytest.raises(ConfigError) as caught:
+        build_project(Path(path), tenure_col="t", event_col="c", min_customers=-1)
+    assert caught.value.problems[0].field == "--min-customers"
 
 
 BASE = "data:\n  customers: x.csv\n  columns: {tenure: t, churned: c}\n"

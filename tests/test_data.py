@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simcore.config import ColumnMap, DataConfig, SqlSource
-from simcore.data import CustomerBook, detect_delimiter, load_book, load_book_quick
+from simcore import Project
+from simcore.data import CustomerBook, detect_delimiter, load_book
 from simcore.data.customers import _months_elapsed
 from simcore.errors import ConfigError, DataError
 
@@ -291,12 +292,13 @@ def test_row_with_extra_fields_is_reported_with_its_line(tmp_path):
     assert problem.line == 3 and "5 fields where the header has 4" in problem.message
 
 
-def test_quick_form_needs_a_shape(tmp_path):
+def test_a_file_without_a_config_needs_a_shape(tmp_path):
     path = write(tmp_path, "id,tenure,churned\na,1,No\n")
     with pytest.raises(ConfigError) as error:
-        load_book_quick(path, tenure_col="tenure")
-    assert error.value.lines() == ["--event-col is missing; the tenure shape needs --tenure-col and --event-col"]
-    book = load_book_quick(path, tenure_col="tenure", event_col="churned")
+        Project.from_file(path, columns={"tenure": "tenure"})
+    assert error.value.lines() == [
+        f"{path}, 'data.columns': the tenure shape needs both 'tenure' and 'churned'; 'churned' is missing"]
+    book = Project.from_file(path, columns={"tenure": "tenure", "churned": "churned"}).book().book
     assert book.customers["tenure_months"].tolist() == [1]
 
 
@@ -427,7 +429,8 @@ def test_sqlite(tmp_path, monkeypatch):
 def test_telco_sample_loads_through_column_mapping():
     if not TELCO.exists():
         pytest.skip("IBM Telco sample file not found next to the repository")
-    book = load_book_quick(TELCO, id_col="customerID", tenure_col="tenure", event_col="Churn", mrr_col="MonthlyCharges")
+    book = Project.from_file(TELCO, columns={"id": "customerID", "tenure": "tenure", "churned": "Churn",
+                                             "mrr": "MonthlyCharges"}).book().book
     customers = book.customers
     # Facts published with the file (SOURCE.md): 7,043 customers, 1,869 churned, 11 with
     # tenure 0, mean tenure 32.37, mean MonthlyCharges 64.76, Contract counts.

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simcore.data.history import expand_history
 from simcore.errors import DataError
-from simcore.retention import RevenueDynamics, revenue_retention
-from simcore.retention.revenue import _monthly_rows
+from simcore.revenue import RevenueDynamics, revenue_retention
 
 
 def month(text):
@@ -19,7 +19,8 @@ def hand_history():
     """Three customers from 2023-01, observed to 2024-03 (hand-computed expectations below).
 
     A: 100, expands to 150 from 2023-07 (still active)
-    B: 100, churns in 2023-06 (a zero row marks it; active 2023-01..2023-05)
+    B: 100, churns after 5 payments (2023-01..2023-05); its 0 row in 2023-06 falls after
+       its last payment and is not used
     C: 200, contracts to 100 from 2023-04 (still active)
     """
     return pd.DataFrame({
@@ -30,28 +31,53 @@ def hand_history():
     })
 
 
+def hand_customers():
+    # Active at 2024-03: 14 whole months since 2023-01-01, so 15 payments (months 0..14).
+    return pd.DataFrame({"customer_id": ["A", "B", "C"], "signup_date": [month("2023-01-01")] * 3,
+                         "churned": [False, True, False], "tenure_months": [14, 5, 14]})
+
+
+def customers_of(history: pd.DataFrame, as_of: pd.Timestamp, segment: str = "all") -> pd.DataFrame:
+    """The customer table a dense monthly history implies: signed up in its first month;
+    churned when its last month is before ``as_of``'s; tenure on the book's convention."""
+    spans = history.groupby("customer_id")["month"].agg(["min", "max", "size"])
+    churned = (spans["max"] < as_of).to_numpy()
+    return pd.DataFrame({"customer_id": spans.index, "signup_date": spans["min"].to_numpy(), "churned": churned,
+                         "tenure_months": np.where(churned, spans["size"], spans["size"] - 1),
+                         "segment": segment})
+
+
 def test_monthly_expansion_of_sparse_rows():
-    rows = _monthly_rows(hand_history(), as_of=month("2024-03-31"))
-    counts = rows.groupby("customer_id").size()
-    assert counts.to_dict() == {"A": 15, "B": 5, "C": 15}
-    a = rows[rows["customer_id"] == "A"]["mrr"].to_numpy()
+    customers = hand_customers()
+    rows = expand_history(customers, hand_history(), "date", month("2024-03-31"))
+    counts = rows.groupby("customer")["mrr"].size()
+    assert counts.to_dict() == {0: 15, 1: 5, 2: 15}
+    a = rows[rows["customer"] == 0]["mrr"].to_numpy()
     np.testing.assert_array_equal(a, [100.0] * 6 + [150.0] * 9)
-    c = rows[rows["customer_id"] == "C"]["mrr"].to_numpy()
+    c = rows[rows["customer"] == 2]["mrr"].to_numpy()
     np.testing.assert_array_equal(c, [200.0] * 3 + [100.0] * 12)
 
 
-def test_churn_date_from_customer_table_ends_mrr():
-    history = pd.DataFrame({"customer_id": ["D"], "month": [month("2023-01-01")], "mrr": [50.0]})
-    customers = pd.DataFrame({"customer_id": ["D"], "churned": [True], "churn_date": [month("2023-05-17")]})
-    rows = _monthly_rows(history, customers, as_of=month("2024-01-01"))
-    # the churn month (May) is not paid: January..April
-    assert len(rows) == 4
-    no_date = pd.DataFrame({"customer_id": ["D"], "churned": [True]})
-    assert len(_monthly_rows(history, no_date, as_of=month("2024-01-01"))) == 1
+def test_revenue_and_retention_see_the_same_customer_months():
+    """Every paid month of the retention convention has exactly one revenue row, for every
+    customer whose history starts at signup (the demo book)."""
+    from pathlib import Path
+
+    from simcore import Project
+
+    book = Project.from_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml").book().book
+    rows = expand_history(book.customers, book.history, book.shape, book.as_of)
+    customers = book.customers
+    starts_at_signup = rows.groupby("customer")["tenure_month"].min() == 0
+    paid = customers["tenure_months"] + np.where(customers["churned"], 0, 1)
+    seen = rows.groupby("customer").size()
+    ids = starts_at_signup.index[starts_at_signup.to_numpy()]
+    assert len(ids) > 0.95 * len(customers)
+    np.testing.assert_array_equal(seen.loc[ids].to_numpy(), paid.to_numpy()[ids])
 
 
 def test_grr_and_nrr_on_hand_example():
-    result = revenue_retention(hand_history(), as_of=month("2024-03-01"))
+    result = revenue_retention(hand_customers(), hand_history(), as_of=month("2024-03-01"))
     segment = result.segments.set_index("segment").loc["all"]
     # start 400; after 12 months (2024-01): A 150 (kept capped at 100), B 0, C 100
     assert segment["starting_mrr"] == 400
@@ -64,12 +90,14 @@ def test_grr_and_nrr_on_hand_example():
 def test_cohorts_without_twelve_observed_months_are_left_out():
     history = pd.concat([hand_history(), pd.DataFrame({
         "customer_id": ["E"], "month": [month("2023-09-01")], "mrr": [80.0]})])
-    result = revenue_retention(history, as_of=month("2024-03-01"), cohort="quarter")
+    customers = pd.concat([hand_customers(), pd.DataFrame({
+        "customer_id": ["E"], "signup_date": [month("2023-09-01")], "churned": [False], "tenure_months": [6]})])
+    result = revenue_retention(customers, history, as_of=month("2024-03-01"), cohort="quarter")
     assert list(result.cohorts["cohort"]) == ["2023Q1"]
 
 
 def test_monthly_rates_on_hand_example():
-    result = revenue_retention(hand_history(), as_of=month("2024-03-01"))
+    result = revenue_retention(hand_customers(), hand_history(), as_of=month("2024-03-01"))
     rates = result.monthly_rates.set_index("segment").loc["all"]
     # transitions from months before 2024-03: A 14 (1400 + 8*... ) computed month by month
     start = 6 * 100 + 8 * 150 + 5 * 100 + 3 * 200 + 11 * 100  # A, B, C starting MRR of each transition
@@ -109,11 +137,9 @@ def test_dynamics_are_recovered_from_simulated_history():
     truth = RevenueDynamics(p_expansion=0.06, expansion_log_mean=0.15, expansion_log_sd=0.05,
                             p_contraction=0.03, contraction_log_mean=-0.25, contraction_log_sd=0.1)
     history = simulate_history(truth, 1500, 24, churn=0.02, seed=17)
-    last_month = history.groupby("customer_id")["month"].max()
     # a change log cannot tell churn from "no change", so churn comes from the customer table
-    customers = pd.DataFrame({"customer_id": last_month.index, "segment": "smb",
-                              "churned": (last_month < history["month"].max()).to_numpy()})
-    fitted = revenue_retention(history, customers, as_of=history["month"].max()).dynamics["smb"]
+    as_of = history["month"].max()
+    fitted = revenue_retention(customers_of(history, as_of, "smb"), history, as_of=as_of).dynamics["smb"]
     n = fitted.n_customer_months
     assert fitted.p_expansion == pytest.approx(0.06, abs=4 * np.sqrt(0.06 * 0.94 / n))
     assert fitted.p_contraction == pytest.approx(0.03, abs=4 * np.sqrt(0.03 * 0.97 / n))
@@ -138,10 +164,9 @@ def test_revenue_dynamics_validation_and_none():
 
 def test_history_problems_are_data_errors():
     with pytest.raises(DataError, match="mrr"):
-        revenue_retention(pd.DataFrame({"customer_id": ["A"], "month": [month("2023-01-01")]}))
-    customers = pd.DataFrame({"customer_id": ["Z"], "segment": ["smb"]})
-    with pytest.raises(DataError, match="no segment"):
-        revenue_retention(hand_history(), customers)
+        revenue_retention(hand_customers(), pd.DataFrame({"customer_id": ["A"], "month": [month("2023-01-01")]}))
+    with pytest.raises(DataError, match="not in the customer table"):
+        revenue_retention(hand_customers().iloc[:2], hand_history())
 
 
 def test_sparse_change_log_gives_the_same_tables_as_dense_rows():
@@ -151,13 +176,10 @@ def test_sparse_change_log_gives_the_same_tables_as_dense_rows():
     changed = dense.groupby("customer_id")["mrr"].transform(lambda x: x.ne(x.shift()))
     sparse = dense[changed.to_numpy()]
     assert len(sparse) < len(dense) / 2
-    last_month = dense.groupby("customer_id")["month"].max()
-    customers = pd.DataFrame({"customer_id": last_month.index,
-                              "churned": (last_month < dense["month"].max()).to_numpy(),
-                              "churn_date": (last_month + pd.offsets.MonthBegin(1)).to_numpy()})
     as_of = dense["month"].max()
-    a = revenue_retention(dense, customers, as_of=as_of)
-    b = revenue_retention(sparse, customers, as_of=as_of)
+    customers = customers_of(dense, as_of)
+    a = revenue_retention(customers, dense, as_of=as_of)
+    b = revenue_retention(customers, sparse, as_of=as_of)
     pd.testing.assert_frame_equal(a.segments, b.segments)
     pd.testing.assert_frame_equal(a.monthly_rates, b.monthly_rates)
     assert a.dynamics == b.dynamics

@@ -133,9 +133,8 @@ def test_validate_checks_without_running(capsys):
 
 
 def test_saved_fits_are_reused_exactly_and_checked(demo_run, tmp_path):
-    from simcore.config import load_config, with_overrides
+    from simcore import Project
     from simcore.errors import FitError
-    from simcore.workflows import fit_book
 
     out = tmp_path / "reused"
     code, _ = cli("run", DEMO_CONFIG, "--out", out, "--replications", "20", "--scenario", "price_increase",
@@ -144,8 +143,8 @@ def test_saved_fits_are_reused_exactly_and_checked(demo_run, tmp_path):
     for name in BASELINE_TABLES:
         assert (out / name).read_bytes() == (demo_run / name).read_bytes(), name
     assert json.loads((out / "manifest.json").read_text())["saved_fits"].endswith("saved_fits.json")
-    other_segments = with_overrides(load_config(DEMO_CONFIG), segments={"by": ["channel"]})
+    other_segments = Project.from_config(DEMO_CONFIG).with_settings(segments={"by": ["channel"]})
     with pytest.raises(FitError) as caught:
-        fit_book(other_segments, saved_fits=demo_run / "saved_fits.json")
+        other_segments.fit(saved_fits=demo_run / "saved_fits.json")
     text = caught.value.render()
     assert "saved_fits.json" in text and "segments" in text

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from simcore.config import config_from_text
-from simcore.economics import Economics
+from simcore.economics import Economics, resolve_economics
 from simcore.engine.api import simulate
 from simcore.scenarios import effective_scenario, levers_for_segment, scenario_levers
 
@@ -81,7 +81,8 @@ def config_with(yaml_levers: str | None, name: str = "s"):
 
 def run(customers, levers_yaml: str | None, *, new: bool = True, dynamics=None, replications: int = 30):
     config = config_with(levers_yaml)
-    levers = scenario_levers(config, "baseline" if levers_yaml is None else "s", list(SEGMENTS))
+    economics = resolve_economics(config, customers, list(SEGMENTS), None)
+    levers = scenario_levers(config, "baseline" if levers_yaml is None else "s", list(SEGMENTS), economics)
     return simulate(FITS, customers, ECONOMICS, dynamics, levers, replications=replications, seed=SEED,
                     horizon_months=H, include_new=new,
                     as_of=pd.Timestamp("2025-12-31"))

@@ -8,7 +8,7 @@ convention (how signup and churn dates become whole months) is set out in
 
 from simcore.data.book import CANONICAL_COLUMNS, CustomerBook
 from simcore.data.history import history_monthly
-from simcore.data.load import load_book, load_book_quick
+from simcore.data.load import load_book
 from simcore.data.sources import SUPPORTED_EXTENSIONS, detect_delimiter
 
 __all__ = [
@@ -18,5 +18,4 @@ __all__ = [
     "detect_delimiter",
     "history_monthly",
     "load_book",
-    "load_book_quick",
 ]

@@ -221,13 +221,68 @@ def validate_history(
     return history.sort_values(["customer_id", "month"], kind="stable").reset_index(drop=True)
 
 
-def history_monthly(book: CustomerBook) -> pd.DataFrame:
-    """One row per active customer-month from the first history row of each customer.
+def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of) -> pd.DataFrame:
+    """The one expansion of the MRR change log to one row per paid customer-month.
 
-    The change-log history is carried forward: each row's MRR holds until the customer's
-    next row, and ends with the customer's last paid month (the month before churn, or the
-    ``as_of`` month for an active customer). Months before a customer's first history row
-    have no known MRR and are not included.
+    Each history row's MRR holds until the customer's next row and ends with the
+    customer's last paid month, on the book's tenure convention (DESIGN §4: a churned
+    customer paid ``tenure_months`` times, an active one ``tenure_months + 1`` times,
+    months 0..tenure_months). Retention and revenue therefore see the same
+    customer-months. Months before a customer's first history row have no known MRR and
+    are left out; a row with MRR 0 is a free month of an active customer.
+
+    Parameters
+    ----------
+    customers
+        ``customer_id``, ``tenure_months``, ``churned`` and, in the date shape,
+        ``signup_date``.
+    history
+        ``customer_id``, ``month`` (datetime64, first day of the month), ``mrr``.
+    shape
+        ``"date"`` or ``"tenure"`` (see :func:`payment_window`).
+    as_of
+        Valuation date (tenure shape: places active customers' last payment).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer`` (int64 position of the customer in ``customers``), ``month_number``
+        (int64 months since 1970-01), ``tenure_month`` (int64, 0 = first payment),
+        ``mrr`` (float64), sorted by customer then month. Integer positions instead of
+        repeated id strings keep long books small in memory.
+    """
+    position = pd.Index(customers["customer_id"]).get_indexer(history["customer_id"])
+    order = np.lexsort((history["month"].to_numpy(dtype="datetime64[ns]"), position))
+    position = position[order]
+    month_number = _month_numbers(history["month"].to_numpy(dtype="datetime64[ns]")[order])
+    mrr = history["mrr"].to_numpy(dtype=np.float64)[order]
+    start, last_index = payment_window(customers, shape, as_of, position, month_number)
+    first_index = month_number - start[position]
+    same_next = np.zeros(len(position), bool)
+    same_next[:-1] = position[1:] == position[:-1]
+    next_index = np.empty(len(position), dtype=np.int64)
+    next_index[:-1] = first_index[1:]
+    end_index = np.where(same_next, next_index - 1, last_index[position])
+    end_index = np.minimum(end_index, last_index[position])
+    first_index = np.maximum(first_index, 0)
+    lengths = np.maximum(end_index - first_index + 1, 0)
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(len(position)), lengths)
+    # Offset of each expanded row within its history row: 0, 1, ..., length - 1.
+    run_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    tenure_month = first_index[owner] + (np.arange(total) - run_start)
+    customer = position[owner].astype(np.int64)
+    return pd.DataFrame({
+        "customer": customer,
+        "month_number": start[customer] + tenure_month,
+        "tenure_month": tenure_month.astype(np.int64),
+        "mrr": mrr[owner],
+    })
+
+
+def history_monthly(book: CustomerBook) -> pd.DataFrame:
+    """One row per paid customer-month from the first history row of each customer
+    (:func:`expand_history` on a loaded book, with readable ids and months).
 
     Returns
     -------
@@ -239,31 +294,10 @@ def history_monthly(book: CustomerBook) -> pd.DataFrame:
     columns = ["customer_id", "month", "mrr", "tenure_month"]
     if book.history is None or len(book.history) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, [object, "datetime64[ns]", "float64", "int64"])})
-    history = book.history.sort_values(["customer_id", "month"], kind="stable")
-    customers = book.customers
-    position = pd.Index(customers["customer_id"]).get_indexer(history["customer_id"])
-    month_number = _month_numbers(history["month"].to_numpy(dtype="datetime64[ns]"))
-    start, last_index = payment_window(customers, book.shape, book.as_of, position, month_number)
-    first_index = month_number - start[position]
-    same_next = np.zeros(len(history), bool)
-    same_next[:-1] = position[1:] == position[:-1]
-    next_index = np.empty(len(history), dtype=np.int64)
-    next_index[:-1] = first_index[1:]
-    end_index = np.where(same_next, next_index - 1, last_index[position])
-    end_index = np.minimum(end_index, last_index[position])
-    first_index = np.maximum(first_index, 0)
-    lengths = np.maximum(end_index - first_index + 1, 0)
-    total = int(lengths.sum())
-    owner = np.repeat(np.arange(len(history)), lengths)
-    # Offset of each expanded row within its history row: 0, 1, ..., length - 1.
-    run_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    tenure_month = first_index[owner] + (np.arange(total) - run_start)
-    calendar = (start[position][owner] + tenure_month).astype("datetime64[M]").astype("datetime64[ns]")
-    return pd.DataFrame(
-        {
-            "customer_id": history["customer_id"].to_numpy(dtype=object)[owner],
-            "month": calendar,
-            "mrr": history["mrr"].to_numpy(dtype=np.float64)[owner],
-            "tenure_month": tenure_month.astype(np.int64),
-        }
-    )
+    rows = expand_history(book.customers, book.history, book.shape, book.as_of)
+    return pd.DataFrame({
+        "customer_id": book.customers["customer_id"].to_numpy(dtype=object)[rows["customer"].to_numpy()],
+        "month": rows["month_number"].to_numpy().astype("datetime64[M]").astype("datetime64[ns]"),
+        "mrr": rows["mrr"].to_numpy(),
+        "tenure_month": rows["tenure_month"].to_numpy(),
+    })

@@ -1,23 +1,21 @@
 """Loading a customer book from a :class:`~simcore.config.DataConfig`.
 
 :func:`load_book` is the one path from configuration to a validated
-:class:`~simcore.data.CustomerBook`; :func:`load_book_quick` builds the same
-configuration from a file path and column names (the command-line flags) and calls it.
+:class:`~simcore.data.CustomerBook` (from files, a SQL query, or tables in memory).
 """
 
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from simcore.config import DataConfig, SqlSource, quick_config
+from simcore.config import DataConfig, SqlSource
 from simcore.data.book import MONEY_FIELDS, CustomerBook
 from simcore.data.customers import default_id_column, validate_customers
 from simcore.data.history import read_history, validate_history
-from simcore.data.sources import RawTable, read_sql, read_table
+from simcore.data.sources import RawTable, frame_sha256, read_sql, read_table
 from simcore.errors import ProblemCollector
 
 #: Problems listed in one error (the command line prints the first 50).
@@ -27,6 +25,14 @@ _LISTED = 200
 def _resolve(path: str, base_dir: Path) -> Path:
     candidate = Path(path).expanduser()
     return candidate if candidate.is_absolute() else Path(base_dir) / candidate
+
+
+def frame_table(frame: pd.DataFrame, source: str) -> RawTable:
+    """An in-memory table as read input: records are numbered from 1, like a Parquet
+    file's, and hashed by content."""
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    return RawTable(frame.reset_index(drop=True), list(frame.columns), source, 1, frame_sha256(source, frame))
 
 
 def _read_customers(data: DataConfig, base_dir: Path) -> RawTable:
@@ -55,7 +61,8 @@ def _read_customers(data: DataConfig, base_dir: Path) -> RawTable:
     )
 
 
-def load_book(data: DataConfig, base_dir: Path | str = ".") -> CustomerBook:
+def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: pd.DataFrame | None = None,
+              history_frame: pd.DataFrame | None = None) -> CustomerBook:
     """Read, validate and convert a customer book (and its MRR history, if configured).
 
     Parameters
@@ -65,6 +72,9 @@ def load_book(data: DataConfig, base_dir: Path | str = ".") -> CustomerBook:
         CSV delimiter, XLSX sheet, date format, history.
     base_dir
         Folder that relative paths in ``data`` are read from (the config file's folder).
+    customers_frame, history_frame
+        Tables already in memory, read instead of ``data.customers`` / ``data.history``'s
+        source (validated the same way; rows are numbered from 1).
 
     Returns
     -------
@@ -81,7 +91,8 @@ def load_book(data: DataConfig, base_dir: Path | str = ".") -> CustomerBook:
         history, and so on.
     """
     base_dir = Path(base_dir)
-    raw = _read_customers(data, base_dir)
+    raw = frame_table(customers_frame, str(data.customers)) if customers_frame is not None \
+        else _read_customers(data, base_dir)
     collector = ProblemCollector(source=raw.source, limit=_LISTED)
     collector.warnings.extend(raw.warnings)
     as_of = pd.Timestamp(data.as_of) if data.as_of is not None else None
@@ -103,7 +114,8 @@ def load_book(data: DataConfig, base_dir: Path | str = ".") -> CustomerBook:
     data_hash = raw.data_hash
     history = None
     if data.history is not None:
-        history_raw = read_history(data.history, base_dir)
+        history_raw = frame_table(history_frame, "<DataFrame> (history)") if history_frame is not None \
+            else read_history(data.history, base_dir)
         history_collector = ProblemCollector(source=history_raw.source, limit=_LISTED)
         history_collector.warnings.extend(history_raw.warnings)
         history = validate_history(history_raw, data.history, table.customers, data.columns.shape, table.as_of, history_collector)
@@ -119,36 +131,3 @@ def load_book(data: DataConfig, base_dir: Path | str = ".") -> CustomerBook:
         warnings=tuple(warnings),
         data_hash=data_hash,
     )
-
-
-def load_book_quick(
-    path: str | Path,
-    *,
-    id_col: str | None = None,
-    tenure_col: str | None = None,
-    event_col: str | None = None,
-    signup_col: str | None = None,
-    churn_col: str | None = None,
-    as_of: str | date | None = None,
-    mrr_col: str | None = None,
-    delimiter: str | None = None,
-) -> CustomerBook:
-    """Load a customer file from a path and column names, as the command-line flags give
-    them; builds a :class:`~simcore.config.DataConfig` and calls :func:`load_book`.
-
-    ``event_col`` is the churned flag column (tenure shape); ``signup_col`` and
-    ``churn_col`` are the date columns (date shape). ``path`` is read relative to the
-    current folder.
-
-    Raises
-    ------
-    ConfigError
-        When the columns given do not describe one of the two shapes.
-    DataError
-        As :func:`load_book`.
-    """
-    config = quick_config(
-        path, id_col=id_col, tenure_col=tenure_col, event_col=event_col, signup_col=signup_col,
-        churn_col=churn_col, as_of=None if as_of is None else str(as_of), mrr_col=mrr_col, delimiter=delimiter,
-    )
-    return load_book(config.data, config.base_dir)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.economics import Economics, monthly_discount_factor
+from simcore.economics.segments import baseline_acquisition_per_month, mean_known_mrr
 from simcore.engine.levers import ScenarioLevers, schedule
 from simcore.errors import ConfigError, FitError, Problem
 
@@ -215,20 +216,6 @@ def customer_keys(customer_ids: pd.Series) -> np.ndarray:
         customer_ids.astype(str), index=False, hash_key=_CUSTOMER_HASH_KEY[:16].ljust(16, "0")
     ).to_numpy(dtype=np.uint64)
     return hashed & _CLEAR_TOP_BIT
-
-
-def baseline_acquisition_per_month(customers: pd.DataFrame, as_of: pd.Timestamp | None) -> float:
-    """Average signups per month over the 12 months up to ``as_of``.
-
-    Counts customers (churned or not) with ``as_of - 12 months < signup_date <= as_of``
-    and divides by 12. Returns 0 when there are no signup dates or no ``as_of``.
-    """
-    if "signup_date" not in customers.columns or as_of is None:
-        return 0.0
-    signups = pd.to_datetime(customers["signup_date"])
-    start = pd.Timestamp(as_of) - pd.DateOffset(months=12)
-    recent = (signups > start) & (signups <= pd.Timestamp(as_of))
-    return float(recent.sum()) / 12.0
 
 
 def _rounded_counts(volume: np.ndarray) -> np.ndarray:
@@ -446,12 +433,8 @@ def compile_segment(
                                                         H, 1.0))
     else:
         cohort_counts = np.zeros(H, dtype=np.int64)
-    if levers.new_customer_mrr is not None:
-        new_mrr = float(levers.new_customer_mrr)
-    else:
-        known = pd.to_numeric(customers["mrr"], errors="coerce").dropna() \
-            if "mrr" in customers.columns else pd.Series(dtype=float)
-        new_mrr = float(known.mean()) if len(known) else economics.default_mrr
+    new_mrr = float(levers.new_customer_mrr) if levers.new_customer_mrr is not None \
+        else mean_known_mrr(customers, economics.default_mrr)
     new_cost = economics.cost_to_serve_per_month
     new_cac = economics.cac * levers.cac_multiplier
     new_onboarding = economics.onboarding_cost * levers.onboarding_cost_multiplier

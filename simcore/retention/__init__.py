@@ -29,8 +29,8 @@ from simcore.retention.lifetime import (
     discounted_expected_residual_lifetime,
     residual_value_at_tenure,
 )
-from simcore.retention.plots import plot_segment_fit
-from simcore.retention.revenue import RevenueDynamics, RevenueRetention, revenue_retention
+from simcore.outputs.plots import plot_segment_fit
+from simcore.revenue import RevenueDynamics, RevenueRetention, revenue_retention
 from simcore.retention.sbg import (
     sbg_discounted_expected_lifetime,
     sbg_discounted_expected_residual_lifetime,

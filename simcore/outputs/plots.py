@@ -1,10 +1,12 @@
-"""Plot of one segment's retention fit (matplotlib, imported only when plotting)."""
+"""Plots (matplotlib, imported only when plotting)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-from simcore.retention.families import KAPLAN_MEIER
+KAPLAN_MEIER = "kaplan_meier"
 
 
 def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, families=None):
@@ -70,3 +72,29 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.9, edgecolor="none")
     ax.grid(True, linewidth=0.3, alpha=0.5)
     return ax
+
+
+def write_fit_plots(fits, directory, horizon_months: int) -> list[str]:
+    """One PNG per segment, ``retention_<segment>.png``; returns the file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = []
+    for name, result in fits.results.items():
+        figure, ax = plt.subplots(figsize=(8, 5), dpi=110)
+        plot_segment_fit(result, ax=ax, horizon_months=horizon_months)
+        figure.tight_layout()
+        file_name = f"retention_{file_safe(name)}.png"
+        figure.savefig(Path(directory) / file_name)
+        plt.close(figure)
+        names.append(file_name)
+    return names
+
+
+def file_safe(name: str) -> str:
+    """A segment name as a file-name part: runs of other characters become ``_``."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "segment"

@@ -1,4 +1,5 @@
-"""Economics derived from data: CAC from acquisition spend, support cost from a cost table."""
+"""Economics per segment: derived from data (CAC from spend, support cost from a cost table),
+precedence with its origin, starting MRR of new customers and acquisition volume."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pandas as pd
 import pytest
 
 from simcore.config import AcquisitionSpend, SupportCostTable, config_from_text
-from simcore.derived import cac_from_spend, segment_economics, support_cost_from_table
+from simcore.economics import cac_from_spend, resolve_economics, support_cost_from_table
 from simcore.errors import DataError
 
 BASE = "data:\n  customers: x.csv\n  columns: {signup: s}\n"
@@ -83,7 +84,7 @@ def test_precedence_explicit_then_derived_then_default(tmp_path, customers):
         "  cac_from_spend: {path: spend.csv}\n",
         base_dir=tmp_path,
     )
-    result = segment_economics(config, customers, ["enterprise", "smb"], pd.Timestamp("2025-12-31"))
+    result = resolve_economics(config, customers, ["enterprise", "smb"], pd.Timestamp("2025-12-31"))
     assert result.economics["enterprise"].cac == 45000
     assert result.economics["smb"].cac == pytest.approx(500.0)
     assert result.economics["smb"].gross_margin == pytest.approx(0.70)
@@ -97,12 +98,11 @@ def test_precedence_explicit_then_derived_then_default(tmp_path, customers):
 def test_demo_support_costs_recover_the_generating_assumptions():
     from pathlib import Path
 
-    from simcore.config import load_config
+    from simcore import Project
     from simcore.demo import DEMO_ECONOMICS
-    from simcore.workflows import load_segmented_book
 
-    config = load_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml")
-    book = load_segmented_book(config)
+    project = Project.from_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml")
+    config, book = project.config, project.book()
     derived = support_cost_from_table(config.economics.support_cost_from, config, book.customers, book.book.as_of)
     for plan, assumed in DEMO_ECONOMICS.items():
         if plan != "default":
@@ -113,16 +113,33 @@ def test_demo_support_costs_recover_the_generating_assumptions():
 def test_new_customers_start_at_the_history_starting_mrr_not_todays():
     from pathlib import Path
 
-    from simcore.config import load_config
+    from simcore import Project
     from simcore.demo import DEMO_PLANS
-    from simcore.pipeline import new_customer_starting_mrr
-    from simcore.workflows import load_segmented_book
 
-    config = load_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml")
-    book = load_segmented_book(config)
-    starting = new_customer_starting_mrr(book.book, book.customers)
+    project = Project.from_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml")
+    book = project.book()
+    economics = project.economics()
+    starting = economics.new_customer_mrr
+    table = economics.table.set_index("segment")
+    assert (table["new_customer_starting_mrr_from"] == "MRR history: first-month MRR of recent signups").all()
     for plan in DEMO_PLANS:
         assert starting[plan.plan] == pytest.approx(plan.mean_starting_mrr, rel=0.05), plan.plan
     # Mid-market expands: today's mean MRR is well above where its customers started.
     current = book.customers[book.customers.segment == "mid_market"].mrr.mean()
     assert current > 1.15 * starting["mid_market"]
+
+
+def test_acquisition_volume_and_starting_mrr_have_their_origin(tmp_path, customers):
+    config = config_from_text(
+        BASE + "economics:\n  default: {mrr: 75}\nacquisition: {new_customers_per_month: {enterprise: 3}}\n",
+        base_dir=tmp_path)
+    with_mrr = customers.assign(mrr=[100.0] * 10 + [None, None])
+    result = resolve_economics(config, with_mrr, ["enterprise", "smb"], pd.Timestamp("2025-12-31"))
+    # smb: 10 signups in the 12 months up to as_of; enterprise: the configured volume.
+    assert result.acquisition_per_month == {"enterprise": 3.0, "smb": pytest.approx(10 / 12)}
+    # no history: the mean known MRR of the segment, else economics' mrr.
+    assert result.new_customer_mrr == {"enterprise": 75.0, "smb": 100.0}
+    table = result.table.set_index("segment")
+    assert table.loc["enterprise", "new_customers_per_month_from"] == "acquisition.new_customers_per_month"
+    assert table.loc["smb", "new_customer_starting_mrr_from"] == "customer book: mean MRR"
+    assert table.loc["enterprise", "new_customer_starting_mrr_from"] == "economics: mrr"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields
 
+from simcore.economics.rules import discount_rate_problem, fraction_problem, non_negative_problem
 from simcore.errors import ConfigError, ProblemCollector
 
 
@@ -89,26 +90,17 @@ class Economics:
             object.__setattr__(self, item.name, number)
         problems.raise_if_errors(ConfigError)
         for name in ("gross_margin", "infrastructure_cost_share"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                problems.add(
-                    f"{name} is a fraction of revenue and must lie in [0, 1], got {value}",
-                    "write 78% or 0.78, not 78",
-                    field=name,
-                )
+            message = fraction_problem(name, getattr(self, name))
+            if message:
+                problems.add(message, "write 78% or 0.78, not 78", field=name)
         for name in ("support_cost_per_month", "other_cost_to_serve_per_month", "cac",
                      "onboarding_cost", "default_mrr"):
-            value = getattr(self, name)
-            if value < 0.0:
-                problems.add(f"{name} must be >= 0, got {value}",
-                             "costs and prices are non-negative amounts", field=name)
-        if self.discount_rate_annual <= -1.0:
-            problems.add(
-                f"discount_rate_annual must be > -1 (a fraction per year), got "
-                f"{self.discount_rate_annual}",
-                "write 10% or 0.10 for ten percent a year",
-                field="discount_rate_annual",
-            )
+            message = non_negative_problem(name, getattr(self, name))
+            if message:
+                problems.add(message, "costs and prices are non-negative amounts", field=name)
+        message = discount_rate_problem("discount_rate_annual", self.discount_rate_annual)
+        if message:
+            problems.add(message, "write 10% or 0.10 for ten percent a year", field="discount_rate_annual")
         problems.raise_if_errors(ConfigError)
 
     @property

@@ -2,18 +2,13 @@
 
 Input is the MRR history of :class:`simcore.data.CustomerBook` (columns ``customer_id``,
 ``month`` — first day of a month — and ``mrr``), optionally sparse: a row gives the MRR
-from that month until the customer's next row. This module expands it to one row per
-active customer-month with a small private helper (:func:`_monthly_rows`); the data
-workstream's ``history_monthly`` does the same for the rest of simcore.
-
-When does MRR end? In order of precedence:
-
-1. a history row with ``mrr <= 0`` ends the customer from that month on;
-2. with a customer table holding ``churned`` and ``churn_date``: a churned customer is
-   active up to the month *before* the month of ``churn_date`` (the churn month is not
-   paid); a churned customer without a churn date ends after their last history row;
-3. otherwise the customer is active up to and including the ``as_of`` month (default: the
-   last month present in the history).
+from that month until the customer's next row. It is expanded to one row per paid
+customer-month by :func:`simcore.data.history.expand_history`, the same expansion every
+part of simcore uses, so revenue and retention count the same customer-months: a customer
+pays from their first payment month for ``tenure_months`` months when churned,
+``tenure_months + 1`` months (up to the ``as_of`` month) when active. A month with MRR 0
+is a free month of an active customer: it counts in the revenue rates, but a change from
+or to 0 has no finite log ratio, so it is left out of the fitted event sizes.
 
 Definitions (DESIGN.md §5), for a customer with MRR ``m0`` in their first month and ``m12``
 twelve months later (0 if churned):
@@ -22,7 +17,8 @@ twelve months later (0 if churned):
   customer at the starting MRR;
 * ``NRR_12 = sum m12 / sum m0`` — expansion included.
 
-Only cohorts whose twelfth month is observed (``first month + 12 <= as_of month``) count.
+Only cohorts whose twelfth month is observed (``first month + 12 <= as_of month``) count;
+a customer's first month is their first month with known MRR.
 
 Monthly rates, over transitions from an active month ``m`` to ``m + 1`` (both observed):
 expansion rate = MRR added by customers whose MRR rose / MRR at ``m``; contraction rate =
@@ -42,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from simcore.economics.rules import revenue_event_problem
 from simcore.errors import DataError, Problem
 
 
@@ -84,11 +81,9 @@ class RevenueDynamics:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 problems.append(Problem(f"{name} = {value!r} must be a probability in [0, 1]", field=name))
-        if self.p_expansion + self.p_contraction > 1.0 + 1e-12:
-            problems.append(Problem(
-                "p_expansion + p_contraction must be <= 1 (at most one event per customer-month)",
-                field="p_expansion",
-            ))
+        message = None if problems else revenue_event_problem(self.p_expansion, self.p_contraction)
+        if message:
+            problems.append(Problem(message + " (p_expansion + p_contraction <= 1)", field="p_expansion"))
         for name in ("expansion_log_sd", "contraction_log_sd"):
             if not getattr(self, name) >= 0.0:
                 problems.append(Problem(f"{name} must be >= 0", field=name))
@@ -110,83 +105,6 @@ class RevenueDynamics:
 
     def to_dict(self) -> dict:
         return {k: (int(v) if k == "n_customer_months" else float(v)) for k, v in self.__dict__.items()}
-
-
-def _month_index(values) -> np.ndarray:
-    """Whole months since year 0 for datetime-like values (day ignored)."""
-    stamps = pd.to_datetime(pd.Series(values))
-    return (stamps.dt.year * 12 + stamps.dt.month - 1).to_numpy(dtype=np.int64)
-
-
-def _monthly_rows(history: pd.DataFrame, customers: pd.DataFrame | None = None, as_of=None) -> pd.DataFrame:
-    """Expand a sparse MRR change log to one row per active customer-month.
-
-    Parameters
-    ----------
-    history : DataFrame
-        ``customer_id``, ``month`` (datetime-like), ``mrr`` (float).
-    customers : DataFrame, optional
-        ``customer_id`` with optional ``churned`` (bool) and ``churn_date`` (datetime).
-    as_of : datetime-like, optional
-        Last observed month; default the last month in ``history``.
-
-    Returns
-    -------
-    DataFrame
-        ``customer_id``, ``month_index`` (int months since year 0), ``mrr`` (> 0), one row
-        per active month, sorted by customer then month. See the module notes for when MRR
-        ends.
-    """
-    missing = [c for c in ("customer_id", "month", "mrr") if c not in history.columns]
-    if missing:
-        raise DataError(Problem(f"MRR history lacks columns {missing}", "it needs customer_id, month, mrr",
-                                field=missing[0]))
-    frame = pd.DataFrame({
-        "customer_id": history["customer_id"].astype(str).to_numpy(),
-        "month_index": _month_index(history["month"]),
-        "mrr": history["mrr"].to_numpy(dtype=float),
-    })
-    if frame["mrr"].isna().any():
-        raise DataError(Problem("MRR history has missing mrr values", "fill them or drop those rows", field="mrr"))
-    frame = frame.sort_values(["customer_id", "month_index"], kind="stable").drop_duplicates(
-        ["customer_id", "month_index"], keep="last").reset_index(drop=True)
-    observed_end = int(_month_index([as_of])[0]) if as_of is not None else int(frame["month_index"].max())
-
-    ids = frame["customer_id"].to_numpy()
-    months = frame["month_index"].to_numpy()
-    same_next = np.r_[ids[1:] == ids[:-1], False]
-    next_month = np.where(same_next, np.r_[months[1:], 0], -1)
-
-    # Exclusive end month of each customer when no later row bounds the current one.
-    end = pd.Series(observed_end + 1, index=pd.Index(np.unique(ids)), dtype=np.int64)
-    if customers is not None and "churned" in customers.columns:
-        table = customers.assign(customer_id=customers["customer_id"].astype(str)).set_index("customer_id")
-        churned = table["churned"].astype(bool)
-        last_row = frame.groupby("customer_id")["month_index"].max()
-        churned_ids = churned.index[churned.to_numpy()].intersection(end.index)
-        end.loc[churned_ids] = last_row.loc[churned_ids] + 1
-        if "churn_date" in table.columns:
-            dates = table.loc[churned_ids, "churn_date"]
-            known = dates.notna()
-            if known.any():
-                end.loc[dates.index[known]] = _month_index(dates[known])
-    stop = np.where(same_next, next_month, end.reindex(ids).to_numpy())
-    stop = np.minimum(stop, observed_end + 1)
-    # A zero (or negative) MRR row is a churn marker: nothing after it is active.
-    zero = frame["mrr"].to_numpy() <= 0
-    if zero.any():
-        first_zero = frame.loc[zero].groupby("customer_id")["month_index"].min()
-        cap = first_zero.reindex(ids).fillna(np.iinfo(np.int64).max).to_numpy(dtype=np.float64)
-        stop = np.minimum(stop, cap).astype(np.int64)
-    lengths = np.maximum(stop - months, 0)
-    lengths = np.where(zero, 0, lengths)
-    repeat = np.repeat(np.arange(len(frame)), lengths)
-    offsets = np.arange(repeat.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return pd.DataFrame({
-        "customer_id": ids[repeat],
-        "month_index": months[repeat] + offsets,
-        "mrr": frame["mrr"].to_numpy()[repeat],
-    })
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,24 +131,11 @@ class RevenueRetention:
     dynamics: dict
 
 
-def _segment_of(monthly: pd.DataFrame, customers: pd.DataFrame | None, segment_col: str) -> np.ndarray:
-    if customers is None or segment_col not in customers.columns:
-        return np.full(len(monthly), "all", dtype=object)
-    lookup = customers.assign(customer_id=customers["customer_id"].astype(str)).set_index("customer_id")[segment_col]
-    segments = lookup.reindex(monthly["customer_id"]).astype(object).to_numpy()
-    if pd.isna(segments).any():
-        unknown = monthly["customer_id"].to_numpy()[pd.isna(segments)][0]
-        raise DataError(Problem(
-            f"customer {unknown!r} has MRR history but no segment",
-            "every customer in the history must be in the customer table", field="customer_id",
-        ))
-    return segments.astype(str)
-
-
 def revenue_retention(
+    customers: pd.DataFrame,
     history: pd.DataFrame,
-    customers: pd.DataFrame | None = None,
     *,
+    shape: str = "date",
     as_of=None,
     segment_col: str = "segment",
     cohort: str = "month",
@@ -239,38 +144,61 @@ def revenue_retention(
 
     Parameters
     ----------
+    customers : DataFrame
+        The customer book's table: ``customer_id``, ``tenure_months``, ``churned``,
+        ``signup_date`` (date shape) and ``segment_col`` (else one segment ``"all"``).
     history : DataFrame
-        MRR history (``customer_id``, ``month``, ``mrr``), sparse change-log rows allowed.
-    customers : DataFrame, optional
-        ``customer_id`` plus ``segment_col`` (else one segment ``"all"``) and optionally
-        ``churned`` and ``churn_date`` (see the module notes).
+        MRR history (``customer_id``, ``month``, ``mrr``), sparse change-log rows allowed;
+        every customer in it must be in ``customers``.
+    shape : {"date", "tenure"}
+        Shape of the book (how payments are placed on the calendar, see
+        :func:`simcore.data.history.payment_window`).
     as_of : datetime-like, optional
-        Last observed month; default the last month of the history.
+        Valuation date; default the last month of the history.
     segment_col : str
         Segment column of ``customers``.
     cohort : {"month", "quarter"}
-        Signup cohort granularity; a customer's signup month is their first month with MRR.
+        Signup cohort granularity; a customer's cohort is their first month with MRR.
 
     Returns
     -------
     RevenueRetention
     """
+    from simcore.data.history import expand_history
+
     if cohort not in ("month", "quarter"):
         raise DataError(Problem(f"unknown cohort {cohort!r}", "use 'month' or 'quarter'", field="cohort"))
-    monthly = _monthly_rows(history, customers, as_of)
-    observed_end = int(_month_index([as_of])[0]) if as_of is not None else int(_month_index(history["month"]).max())
-    monthly["segment"] = _segment_of(monthly, customers, segment_col)
+    missing = [c for c in ("customer_id", "month", "mrr") if c not in history.columns]
+    if missing:
+        raise DataError(Problem(f"MRR history lacks columns {missing}", "it needs customer_id, month, mrr",
+                                field=missing[0]))
+    unknown = ~history["customer_id"].isin(customers["customer_id"])
+    if unknown.any():
+        raise DataError(Problem(
+            f"customer {history['customer_id'][unknown].iloc[0]!r} has MRR history but is not in the customer table",
+            "every customer in the history must be in the customer table", field="customer_id"))
+    if as_of is None:
+        as_of = pd.Timestamp(history["month"].max())
+    monthly = expand_history(customers, history, shape, as_of)
+    observed_end = int(np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64))
+    segments = customers[segment_col].astype(str).to_numpy() if segment_col in customers.columns \
+        else np.full(len(customers), "all", dtype=object)
+    monthly["segment"] = segments[monthly["customer"].to_numpy()]
 
-    ids = monthly["customer_id"].to_numpy()
-    months = monthly["month_index"].to_numpy()
+    owner = monthly["customer"].to_numpy()
+    months = monthly["month_number"].to_numpy()
     mrr = monthly["mrr"].to_numpy()
-    has_next_row = np.r_[(ids[1:] == ids[:-1]) & (months[1:] == months[:-1] + 1), False]
+    has_next_row = np.r_[(owner[1:] == owner[:-1]) & (months[1:] == months[:-1] + 1), False]
     next_mrr = np.where(has_next_row, np.r_[mrr[1:], 0.0], 0.0)
     transition = months < observed_end  # month m + 1 is observed
     stayed = transition & has_next_row
     churned = transition & ~has_next_row
     rise = stayed & (next_mrr > mrr)
     fall = stayed & (next_mrr < mrr)
+    # Event sizes are log ratios; a free month (MRR 0) on either side has none.
+    sized = stayed & (mrr > 0) & (next_mrr > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.where(sized, np.log(np.where(sized, next_mrr, 1.0) / np.where(sized, mrr, 1.0)), 0.0)
     frame = pd.DataFrame({
         "segment": monthly["segment"].to_numpy(),
         "start": np.where(transition, mrr, 0.0),
@@ -278,10 +206,10 @@ def revenue_retention(
         "contraction": np.where(fall, mrr - next_mrr, 0.0),
         "churned_mrr": np.where(churned, mrr, 0.0),
         "transition": transition.astype(np.int64),
-        "stayed": stayed.astype(np.int64),
-        "rise": rise.astype(np.int64),
-        "fall": fall.astype(np.int64),
-        "log_ratio": np.where(stayed, np.log(np.where(stayed, next_mrr, 1.0) / np.where(stayed, mrr, 1.0)), 0.0),
+        "stayed": sized.astype(np.int64),
+        "rise": (rise & sized).astype(np.int64),
+        "fall": (fall & sized).astype(np.int64),
+        "log_ratio": log_ratio,
     })
     sums = frame.groupby("segment").sum(numeric_only=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -309,19 +237,19 @@ def revenue_retention(
             n_customer_months=n,
         )
 
-    cohorts, segments = _grr_nrr(monthly, observed_end, cohort)
-    return RevenueRetention(monthly_rates, cohorts, segments, dynamics)
+    cohorts, segment_table = _grr_nrr(monthly, observed_end, cohort)
+    return RevenueRetention(monthly_rates, cohorts, segment_table, dynamics)
 
 
 def _grr_nrr(monthly: pd.DataFrame, observed_end: int, cohort: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    first = monthly.groupby("customer_id", sort=False).agg(
-        start_month=("month_index", "first"), starting_mrr=("mrr", "first"), segment=("segment", "first"))
+    first = monthly.groupby("customer", sort=False).agg(
+        start_month=("month_number", "first"), starting_mrr=("mrr", "first"), segment=("segment", "first"))
     first = first[first["start_month"] + 12 <= observed_end]
-    at_12 = monthly.set_index(["customer_id", "month_index"])["mrr"]
+    at_12 = monthly.set_index(["customer", "month_number"])["mrr"]
     key = pd.MultiIndex.from_arrays([first.index, first["start_month"].to_numpy() + 12])
     first["mrr_12"] = at_12.reindex(key).fillna(0.0).to_numpy()
     first["kept_mrr_12"] = np.minimum(first["mrr_12"], first["starting_mrr"])
-    years, month0 = np.divmod(first["start_month"].to_numpy(), 12)
+    years, month0 = np.divmod(first["start_month"].to_numpy() + 1970 * 12, 12)
     if cohort == "month":
         labels = [f"{y:04d}-{m + 1:02d}" for y, m in zip(years, month0)]
     else:

@@ -12,9 +12,8 @@ Instead of typing numbers, a config can derive:
   key): per key, ``cost / active account-months`` over the same trailing window; a
   segment's figure is the average over its active account-months.
 
-Both need signup dates (a date-shaped book). Precedence for every economics field of a
-segment: ``economics.segments.<name>`` > derived from data > ``economics.default`` >
-built-in neutral value (margin 100%, no costs), which is reported as a warning.
+Both need signup dates (a date-shaped book). :mod:`simcore.economics.segments` decides
+which number wins for each segment.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simcore.config import AcquisitionSpend, Config, EconomicsValues, SupportCostTable
+from simcore.config import AcquisitionSpend, Config, SupportCostTable
 from simcore.errors import DataError, Problem, ProblemCollector
 
 SEGMENT = "segment"
@@ -217,91 +216,3 @@ def _finish(total: pd.Series, counts: pd.Series, units: pd.DataFrame, source, co
     blended = float(by_key["total"].sum() / by_key["count"].sum())
     per_key = by_key.set_index("key")["per_unit"]
     return DerivedCost(by_key=by_key, by_segment=_per_segment(units, per_key), blended=blended, warnings=tuple(warnings))
-
-
-_ECONOMICS_FIELDS = tuple(EconomicsValues.model_fields)
-
-
-@dataclass(frozen=True)
-class SegmentEconomics:
-    """The economics of every segment of a run, where each number came from, and the
-    blended-vs-segment CAC comparison."""
-
-    economics: dict  # segment -> simcore.economics.Economics
-    table: pd.DataFrame
-    cac: DerivedCost | None
-    support: DerivedCost | None
-    warnings: tuple[Problem, ...]
-
-
-def segment_economics(config: Config, customers: pd.DataFrame, segments: list[str], as_of) -> SegmentEconomics:
-    """Per-segment :class:`~simcore.economics.Economics` following the precedence in the
-    module notes; ``table`` has one row per segment with each value and its origin."""
-    from simcore.economics import Economics
-
-    warnings: list[Problem] = []
-    spec = config.economics
-    cac = support = None
-    problems: list[Problem] = []
-    if spec.cac_from_spend is not None:
-        try:
-            cac = cac_from_spend(spec.cac_from_spend, config, customers, as_of)
-            warnings.extend(cac.warnings)
-        except DataError as error:
-            problems.extend(error.problems)
-    if spec.support_cost_from is not None:
-        try:
-            support = support_cost_from_table(spec.support_cost_from, config, customers, as_of)
-            warnings.extend(support.warnings)
-        except DataError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise DataError(problems)
-
-    if not spec.default.model_fields_set and not spec.segments and cac is None and support is None:
-        warnings.append(Problem(
-            "no economics given: value is revenue at 100% gross margin with no cost to serve or CAC",
-            "add an economics: section (gross_margin, support_cost_per_month, cac, ...)",
-            source=config.source, field="economics", severity="warning",
-        ))
-    rows = []
-    out = {}
-    for segment in segments:
-        own = spec.segments.get(segment, EconomicsValues())
-        values: dict = {}
-        origin: dict = {}
-        for name in _ECONOMICS_FIELDS:
-            value = getattr(own, name)
-            where = f"economics.segments.{segment}"
-            if value is None and name == "cac" and cac is not None and segment in cac.by_segment:
-                value, where = cac.by_segment[segment], "acquisition spend"
-            if value is None and name == "support_cost_per_month" and support is not None and segment in support.by_segment:
-                value, where = support.by_segment[segment], "support cost table"
-            if value is None:
-                value, where = getattr(spec.default, name), "economics.default"
-            if value is None and name == "discount_rate_annual":
-                value, where = config.discount_rate_annual, "discount_rate_annual"
-            if value is None:
-                where = "not given"
-            values[name], origin[name] = value, where
-        economics = Economics(
-            gross_margin=values["gross_margin"] if values["gross_margin"] is not None else 1.0,
-            support_cost_per_month=values["support_cost_per_month"] or 0.0,
-            other_cost_to_serve_per_month=(values["other_cost_to_serve_per_month"] or 0.0)
-            + (values["infrastructure_cost_per_month"] or 0.0),
-            infrastructure_cost_share=values["infrastructure_cost_share"] or 0.0,
-            cac=values["cac"] or 0.0,
-            onboarding_cost=values["onboarding_cost"] or 0.0,
-            discount_rate_annual=values["discount_rate_annual"],
-            default_mrr=values["mrr"] or 0.0,
-        )
-        out[segment] = economics
-        row = {"segment": segment}
-        for name in _ECONOMICS_FIELDS:
-            row[name] = values[name]
-            row[f"{name}_from"] = origin[name]
-        if cac is not None:
-            row["cac_derived_from_spend"] = cac.by_segment.get(segment, np.nan)
-            row["blended_cac"] = cac.blended
-        rows.append(row)
-    return SegmentEconomics(economics=out, table=pd.DataFrame(rows), cac=cac, support=support, warnings=tuple(warnings))
