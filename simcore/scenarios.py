@@ -251,6 +251,8 @@ def check_scenario_levers(config: Config, segments: list[str], economics: dict, 
     """Every scenario must leave every segment's numbers meaningful: gross margin within
     [0, 1] and expansion plus contraction probabilities at most 1 a month. Checked for
     all scenarios and segments before anything is simulated; all problems at once."""
+    from simcore.economics.rules import fraction_problem, revenue_event_problem
+
     problems: list[Problem] = []
     for scenario in config.scenarios:
         source, line = config.scenario_origins.get(scenario.name, (config.source, None))
@@ -258,26 +260,24 @@ def check_scenario_levers(config: Config, segments: list[str], economics: dict, 
         for segment in segments:
             levers = levers_for_segment(effective, segment, config.horizon_months)
             margin = economics[segment].gross_margin
-            for change in set(levers.gross_margin_change_by_month):
-                if not 0.0 <= margin + change <= 1.0:
+            for change in sorted(set(levers.gross_margin_change_by_month)):
+                message = fraction_problem("the gross margin", margin + change)
+                if message:
                     problems.append(Problem(
                         f"scenario '{scenario.name}' takes the gross margin of '{segment}' from "
-                        f"{margin:.0%} to {margin + change:.0%}",
-                        "a gross margin stays between 0% and 100%; make gross_margin_change smaller",
+                        f"{margin:.0%} to {margin + change:.0%}: {message}",
+                        "make gross_margin_change smaller",
                         source=source, line=line, field=f"scenarios.{scenario.name}.gross_margin_change",
                     ))
             revenue = (dynamics or {}).get(segment)
             if revenue is not None:
-                total = (revenue.p_expansion * levers.expansion_multiplier
-                         + revenue.p_contraction * levers.contraction_multiplier)
-                if total > 1.0:
+                message = revenue_event_problem(revenue.p_expansion * levers.expansion_multiplier,
+                                                revenue.p_contraction * levers.contraction_multiplier)
+                if message:
                     problems.append(Problem(
-                        f"scenario '{scenario.name}' makes the monthly probabilities of expansion and "
-                        f"contraction in '{segment}' add up to {total:.2f}",
-                        "they are probabilities of one event a month and cannot exceed 1 together; "
+                        f"scenario '{scenario.name}' in '{segment}': {message}",
                         "make expansion_multiplier / contraction_multiplier smaller",
-                        source=source, line=line,
-                        field=f"scenarios.{scenario.name}.expansion_multiplier",
+                        source=source, line=line, field=f"scenarios.{scenario.name}.expansion_multiplier",
                     ))
     if problems:
         raise ConfigError(problems)

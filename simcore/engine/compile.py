@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.economics import Economics, monthly_discount_factor
+from simcore.economics.rules import fraction_problem, revenue_event_problem
 from simcore.economics.segments import baseline_acquisition_per_month, mean_known_mrr
 from simcore.engine.levers import ScenarioLevers, schedule
 from simcore.errors import ConfigError, FitError, Problem
@@ -257,10 +258,10 @@ def _dynamics_values(dynamics: Any, levers: ScenarioLevers, name: str) -> tuple[
         return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     p_expansion = float(dynamics.p_expansion) * levers.expansion_multiplier
     p_contraction = float(dynamics.p_contraction) * levers.contraction_multiplier
-    if p_expansion + p_contraction > 1.0 + 1e-12:
+    message = revenue_event_problem(p_expansion, p_contraction)
+    if message:
         raise ConfigError(Problem(
-            f"expansion and contraction probabilities add up to "
-            f"{p_expansion + p_contraction:.3f} per month after the scenario multipliers",
+            f"segment {name!r} after the scenario multipliers: {message}",
             "lower expansion_multiplier or contraction_multiplier so the sum stays <= 1",
             field=f"segments.{name}",
         ))
@@ -415,10 +416,12 @@ def compile_segment(
     price_new_tenure = schedule(levers.new_customer_price_multiplier_by_tenure_month, H, 1.0)
     gross_margin = economics.gross_margin + schedule(levers.gross_margin_change_by_month,
                                                      calendar, 0.0)
-    if np.any(gross_margin < -1e-12) or np.any(gross_margin > 1 + 1e-12):
-        raise ConfigError(Problem(
-            f"gross margin of segment {name!r} leaves [0, 1] after gross_margin_change_by_month",
-            "make the change smaller", field="gross_margin_change_by_month"))
+    message = fraction_problem(f"the gross margin of segment {name!r} after gross_margin_change_by_month",
+                               float(gross_margin.min()))
+    message = message or fraction_problem(f"the gross margin of segment {name!r} after "
+                                          "gross_margin_change_by_month", float(gross_margin.max()))
+    if message:
+        raise ConfigError(Problem(message, "make the change smaller", field="gross_margin_change_by_month"))
     contribution_margin = gross_margin - economics.infrastructure_cost_share
     cost_multiplier = schedule(levers.cost_to_serve_multiplier_by_month, calendar, 1.0)
     extra_cost = np.full(calendar, float(levers.extra_cost_to_serve_per_month), dtype=_FLOAT)
