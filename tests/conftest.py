@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Compiled kernels of the test run go to a temporary directory of their own (kept between
+# runs, so only the first run on a machine compiles), never into the user's cache.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / "simcore-tests-numba-cache"))
 
 REPO = Path(__file__).resolve().parents[1]
 TELCO = REPO.parent / "shared" / "data" / "telco" / "Telco-Customer-Churn.csv"
