@@ -1,0 +1,77 @@
+"""The root :class:`Config` and the small sections without a module of their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Union
+
+from pydantic import BeforeValidator, Field
+
+from simcore.config.base import Fraction, StrictModel, _as_list
+from simcore.config.data import DataConfig
+from simcore.config.economics import EconomicsConfig
+from simcore.config.retention import RetentionConfig
+from simcore.config.scenarios import ScenarioConfig
+from simcore.config.segments import SegmentsConfig
+
+
+class AcquisitionConfig(StrictModel):
+    """New customers in the baseline projection."""
+
+    new_customers_per_month: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
+        None,
+        description="New customers per month by segment; segments left out use the average "
+        "monthly signups of the 12 months before as_of (date-shaped books), else 0.",
+    )
+
+
+class SimulationConfig(StrictModel):
+    replications: int = Field(1000, ge=1, description="Monte Carlo replications (one parameter draw each).")
+    seed: int = Field(42, ge=0, description="Seed of every random draw; written into the results.")
+
+
+class StatusThresholds(StrictModel):
+    marginal_loss_probability: Fraction = Field(0.25, ge=0, le=1, description="P(unit profit < 0) above which a segment is marginal.")
+
+
+# --------------------------------------------------------------------------- root
+
+
+class Config(StrictModel):
+    """A simcore run configuration."""
+
+    name: str = "simcore"
+    data: DataConfig
+    segments: SegmentsConfig = SegmentsConfig()
+    retention: RetentionConfig = RetentionConfig()
+    economics: EconomicsConfig = EconomicsConfig()
+    discount_rate_annual: Fraction = Field(0.10, gt=-1, description="Annual discount rate (per segment in economics).")
+    horizon_months: int = Field(120, ge=1, le=600)
+    simulation: SimulationConfig = SimulationConfig()
+    acquisition: AcquisitionConfig = AcquisitionConfig()
+    status: StatusThresholds = StatusThresholds()
+    include: Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=Union[str, list[str]])] = Field(
+        default_factory=list, description="Other YAML files whose `scenarios:` lists are added to this one."
+    )
+    scenarios: list[ScenarioConfig] = Field(default_factory=list)
+
+    # Set by load_config, not by YAML: the folder relative paths are resolved against,
+    # and where each scenario was written (file, line) for later messages.
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    source: str = Field(default="<config>", exclude=True)
+    scenario_origins: dict[str, tuple[str, int | None]] = Field(default_factory=dict, exclude=True)
+    yaml_lines: dict[tuple, int] = Field(default_factory=dict, exclude=True, repr=False)
+
+    def line_of(self, *path) -> int | None:
+        """Line of a dotted path of the main config file (its deepest existing prefix)."""
+        path = tuple(path)
+        while path:
+            if path in self.yaml_lines:
+                return self.yaml_lines[path]
+            path = path[:-1]
+        return None
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
