@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
-STATUS_STYLE = {"profitable": "green", "marginal": "yellow", "margin-draining": "bold red"}
+STATUS_STYLE = {"profitable": "green", "marginal": "yellow", "margin-draining": "bold red", "no CAC given": "dim"}
+TOTAL = "(all segments)"
 
 
 @contextlib.contextmanager
@@ -41,13 +42,25 @@ def _money(value: float) -> str:
 
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "never" if value == float("inf") else ""
+    if abs(value) >= 1_000_000:
+        return f"{value / 1e6:,.1f}M"
     text = f"{value:,.0f}"
     return "0" if text == "-0" else text  # a small negative rounds to zero, not to "-0"
 
 
+def _estimate(row, prefix: str) -> str:
+    """``mean [lower .. upper]``: an expected value with its 90% interval."""
+    from rich.markup import escape
+
+    return escape(f"{_money(row[f'{prefix}_mean'])} "
+                  f"[{_money(row[f'{prefix}_mean_lower_90'])} .. {_money(row[f'{prefix}_mean_upper_90'])}]")
+
+
 def print_run_summary(console, result, out) -> None:
-    """Per segment: new customers' LTV:CAC, payback, P(loss), status in colour; the
-    existing base's remaining value; then every scenario's paired delta to the baseline."""
+    """Per segment: new customers' expected unit profit with its 90% interval, LTV:CAC,
+    payback, P(loss), status in colour; the existing base's expected remaining value;
+    the blended row; then every scenario's paired delta to the baseline."""
+    from rich.markup import escape
     from rich.table import Table
 
     summary = result.tables["segment_summary"]
@@ -55,27 +68,28 @@ def print_run_summary(console, result, out) -> None:
     existing = summary[summary["population"] == "existing"].set_index("segment")
     table = Table(title=f"{result.config.name}: unit economics per segment (baseline, "
                         f"{result.manifest['replications']:,} replications, seed {result.manifest['seed']})",
-                  header_style="bold")
-    for column in ("segment", "new: unit profit P50", "P5 .. P95", "LTV:CAC", "payback P50 (months)",
-                   "P(loss)", "status", "existing base value P50"):
+                  caption=escape("[a .. b] = 90% interval of the expected value; P(loss) = share of new "
+                                 "customers whose unit profit is below 0"), header_style="bold")
+    for column in ("segment", "new: unit profit, mean", "LTV:CAC", "payback P50 (months)",
+                   "P(loss)", "status", "existing: value, mean"):
         table.add_column(column, justify="left" if column in ("segment", "status") else "right", no_wrap=True)
-    for segment in sorted(set(new.index) | set(existing.index)):
+    segments = [s for s in dict.fromkeys([*new.index, *existing.index]) if s != TOTAL]
+    for segment in [*sorted(segments), *([TOTAL] if TOTAL in new.index else [])]:
         row = new.loc[segment] if segment in new.index else None
         base = existing.loc[segment] if segment in existing.index else None
-        if row is not None and "unit_profit_p50" in row and row.get("status") != "no customers":
+        if row is not None and "unit_profit_mean" in row and row.get("status") != "no customers":
             status = str(row["status"])
             cells = [
-                _money(row["unit_profit_p50"]),
-                f"{_money(row['unit_profit_p5'])} .. {_money(row['unit_profit_p95'])}",
+                _estimate(row, "unit_profit"),
                 f"{row['ltv_to_cac']:.1f}" if row["ltv_to_cac"] == row["ltv_to_cac"] else "",
                 _money(row["payback_months_p50"]),
                 f"{row['p_unit_profit_negative']:.0%}",
                 f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else status,
             ]
         else:
-            cells = ["", "", "", "", "", "no new customers"]
-        cells.append(_money(base["total_value_p50"]) if base is not None and "total_value_p50" in base else "")
-        table.add_row(segment, *cells)
+            cells = ["", "", "", "", "no new customers"]
+        cells.append(_estimate(base, "total_value") if base is not None and "total_value_mean" in base else "")
+        table.add_row("all (blended)" if segment == TOTAL else segment, *cells)
     console.print(table)
 
     comparison = result.tables.get("scenario_comparison")

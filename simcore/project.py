@@ -301,7 +301,8 @@ class Project:
             Called once before the simulation kernels compile (first run on a machine).
         """
         from simcore.engine import warm_up
-        from simcore.engine.api import StatusThresholds, simulate
+        from simcore.economics.status import StatusRule
+        from simcore.engine.api import simulate
         from simcore.scenarios import scenario_levers
 
         config = self._config
@@ -322,7 +323,7 @@ class Project:
         steps.advance("reused saved fits" if (saved_fits or config.retention.saved_fits) else "fitted retention")
 
         economics = validation.economics
-        thresholds = StatusThresholds(loss_probability_above=config.status.marginal_loss_probability)
+        rule = StatusRule(loss_probability_above=config.status.marginal_loss_probability)
         warm_up(on_compile=on_compile)
         fits = {name: result.fit for name, result in fit.fits.results.items()}
         simulations = {}
@@ -332,7 +333,8 @@ class Project:
             simulations[name] = simulate(
                 fits, book.customers, economics.economics, fit.dynamics, levers,
                 replications=replications, seed=seed, horizon_months=config.horizon_months,
-                as_of=book.book.as_of, draw_method=config.retention.uncertainty, thresholds=thresholds)
+                as_of=book.book.as_of, draw_method=config.retention.uncertainty, thresholds=rule,
+                acquisition_cost_given=economics.acquisition_cost_given)
             steps.advance(f"simulated {name}")
         timings["simulate_s"] = time.perf_counter() - mark
 

@@ -143,3 +143,23 @@ def test_acquisition_volume_and_starting_mrr_have_their_origin(tmp_path, custome
     assert table.loc["enterprise", "new_customers_per_month_from"] == "acquisition.new_customers_per_month"
     assert table.loc["smb", "new_customer_starting_mrr_from"] == "customer book: mean MRR"
     assert table.loc["enterprise", "new_customer_starting_mrr_from"] == "economics: mrr"
+
+
+def test_tenure_books_estimate_new_customers_from_recent_tenures(tmp_path):
+    # 12 cohorts of 20 signups, geometric churn 10% a month: the survivors of cohort t
+    # are active at tenure t; the estimate divides them by the book's own survival.
+    rng = np.random.default_rng(5)
+    rows = []
+    for months_ago in range(36):
+        for i in range(20):
+            lifetime = int(rng.geometric(0.10))  # payments made, >= 1
+            if lifetime > months_ago:
+                rows.append((months_ago, False))
+            else:
+                rows.append((lifetime, True))
+    customers = pd.DataFrame(rows, columns=["tenure_months", "churned"]).assign(
+        customer_id=lambda f: [f"c{i}" for i in range(len(f))], segment="all")
+    config = config_from_text("data:\n  customers: x.csv\n  columns: {tenure: t, churned: c}\n", base_dir=tmp_path)
+    result = resolve_economics(config, customers, ["all"], None)
+    assert result.acquisition_per_month["all"] == pytest.approx(20.0, rel=0.2)
+    assert any("estimated from active customers' tenures" in w.message for w in result.warnings)

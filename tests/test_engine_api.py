@@ -6,7 +6,7 @@ import pytest
 
 import simcore.engine as engine
 from simcore.economics import Economics
-from simcore.engine.api import StatusThresholds, histogram_quantiles, simulate
+from simcore.engine.api import histogram_quantiles, simulate
 from simcore.engine.compile import baseline_acquisition_per_month, compile_segment
 from simcore.engine.levers import ScenarioLevers, schedule
 from simcore.errors import ConfigError, FitError
@@ -103,14 +103,6 @@ def test_simulate_outputs_and_status():
     assert float(cash["p50"].iloc[0]) == pytest.approx(3 * 80.0 - 3 * 200.0)
     quantiles = result.customer_quantiles
     assert quantiles.groupby(["segment", "population"])["ltv"].is_monotonic_increasing.all()
-
-
-def test_marginal_status_threshold():
-    thresholds = StatusThresholds()
-    assert thresholds.status(10.0, 0.3) == "marginal"
-    assert thresholds.status(10.0, 0.2) == "profitable"
-    assert StatusThresholds(loss_probability_above=0.4).status(10.0, 0.3) == "profitable"
-    assert thresholds.status(-1.0, 0.6) == "margin-draining"
 
 
 def test_histogram_quantiles_match_numpy_on_fine_bins():

@@ -88,7 +88,7 @@ def test_geometric_closed_form_expected_and_simulated():
                       replications=4, seed=7, horizon_months=H)
     for row in result.segment_summary.itertuples():
         target = closed_by_population[row.population]
-        assert abs(row.ltv_mean - target) < 4 * row.ltv_mean_standard_error, row
+        assert abs(row.ltv_mean - target) < 4 * row.ltv_mean_mc_error, row
 
 
 def test_sbg_discounted_expected_lifetime_fader_hardie():
@@ -140,9 +140,9 @@ def test_sbg_simulation_reaches_del_and_derl_within_monte_carlo_error():
     for a in range(5):
         existing = summary.loc[(f"renewals_{a}", "existing")]        # tenure a: DERL(a + 1)
         assert (abs(existing.ltv_mean - PUBLISHED_DERL[a])
-                < 4 * existing.ltv_mean_standard_error + 0.005)
+                < 4 * existing.ltv_mean_mc_error + 0.005)
         new = summary.loc[(f"renewals_{a}", "new")]
-        assert abs(new.ltv_mean - PUBLISHED_DEL) < 4 * new.ltv_mean_standard_error + 0.0005
+        assert abs(new.ltv_mean - PUBLISHED_DEL) < 4 * new.ltv_mean_mc_error + 0.0005
 
 
 def test_zero_churn_is_the_annuity_and_payback_is_exact():
@@ -157,7 +157,7 @@ def test_zero_churn_is_the_annuity_and_payback_is_exact():
     summary = result.segment_summary.set_index("population")
     for population in ("existing", "new"):
         assert summary.loc[population, "ltv_mean"] == pytest.approx(annuity, rel=1e-12)
-        assert summary.loc[population, "ltv_p5"] == pytest.approx(annuity, rel=1e-12)
+        assert summary.loc[population, "ltv_customer_p5"] == pytest.approx(annuity, rel=1e-12)
     new = summary.loc["new"]
     # CAC and onboarding are paid at t = 0, undiscounted
     assert new.unit_profit_mean == pytest.approx(annuity - 300.0, rel=1e-12)
@@ -186,6 +186,6 @@ def test_one_month_horizon_is_one_undiscounted_payment():
     bernoulli_error = 70.0 * np.sqrt(h * (1 - h) / (n_existing * replications))
     assert abs(summary.loc["existing", "ltv_mean"] - (1 - h) * 70.0) < 4 * bernoulli_error
     assert summary.loc["new", "ltv_mean"] == pytest.approx(70.0)
-    assert summary.loc["new", "unit_profit_p50"] == pytest.approx(-930.0)
+    assert summary.loc["new", "unit_profit_customer_p50"] == pytest.approx(-930.0)
     assert summary.loc["new", "p_unit_profit_negative"] == 1.0
     assert summary.loc["new", "status"] == "margin-draining"

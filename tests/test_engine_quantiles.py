@@ -45,8 +45,8 @@ def test_default_histogram_matches_a_fine_one_on_a_skewed_segment():
     row_default = default[default.population == "existing"].iloc[0]
     row_fine = fine[fine.population == "existing"].iloc[0]
     # Bins sized by the most extreme possible path put P5 at -8,471 here (fine: -3,427).
-    assert row_default["ltv_p5"] == pytest.approx(row_fine["ltv_p5"], rel=0.06)
-    for column in ("ltv_p50", "ltv_p95"):
+    assert row_default["ltv_customer_p5"] == pytest.approx(row_fine["ltv_customer_p5"], rel=0.06)
+    for column in ("ltv_customer_p50", "ltv_customer_p95"):
         assert row_default[column] == pytest.approx(row_fine[column], rel=0.06), column
     # Customers who churn before their next payment are worth exactly 0: not a loss.
     assert row_default["p_unit_profit_negative"] == pytest.approx(row_fine["p_unit_profit_negative"], abs=0.005)

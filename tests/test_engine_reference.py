@@ -80,10 +80,10 @@ def test_engine_matches_reference_distributionally(dynamics):
     for key in left.index:
         a, b = left.loc[key], right.loc[key]
         assert a.customers == b.customers
-        error = np.hypot(a.ltv_mean_standard_error, b.ltv_mean_standard_error)
+        error = np.hypot(a.ltv_mean_mc_error, b.ltv_mean_mc_error)
         assert abs(a.ltv_mean - b.ltv_mean) < 4.5 * error, key
-        spread = a.ltv_p95 - a.ltv_p5
-        for column in ("ltv_p5", "ltv_p50", "ltv_p95"):
+        spread = a.ltv_customer_p95 - a.ltv_customer_p5
+        for column in ("ltv_customer_p5", "ltv_customer_p50", "ltv_customer_p95"):
             assert abs(a[column] - b[column]) < 0.06 * spread, (key, column)
         assert abs(a.p_unit_profit_negative - b.p_unit_profit_negative) < 0.03, key
         if key[1] == "new":
@@ -105,11 +105,11 @@ def test_simulation_means_match_expected_value_path():
         expected = expected_values(segment)
         existing = summary.loc[(segment.name, "existing")]
         assert abs(existing.ltv_mean - expected.existing_value.mean()) \
-            < 4 * existing.ltv_mean_standard_error
+            < 4 * existing.ltv_mean_mc_error
         weights = segment.cohort_counts / segment.cohort_counts.sum()
         new = summary.loc[(segment.name, "new")]
         assert abs(new.ltv_mean - (expected.new_value * weights).sum(axis=1).mean()) \
-            < 4 * new.ltv_mean_standard_error
+            < 4 * new.ltv_mean_mc_error
 
 
 def test_hazard_multiplier_acts_in_calendar_time():

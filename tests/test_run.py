@@ -70,8 +70,8 @@ def test_demo_economics_come_out_as_designed(demo_run):
     summary = pd.read_csv(demo_run / "segment_summary.csv")
     new = summary[summary.population == "new"].set_index("segment")
     assert new.loc["power_user", "status"] == "margin-draining"
-    assert new.loc["power_user", "unit_profit_p50"] < 0
-    assert new.loc["enterprise", "unit_profit_p50"] > 0 and new.loc["mid_market", "unit_profit_p50"] > 0
+    assert new.loc["power_user", "unit_profit_customer_p50"] < 0
+    assert new.loc["enterprise", "unit_profit_customer_p50"] > 0 and new.loc["mid_market", "unit_profit_customer_p50"] > 0
     economics = pd.read_csv(demo_run / "economics.csv").set_index("segment")
     assert (economics["cac_from"] == "economics.segments.enterprise").sum() == 1
     assert set(economics["support_cost_per_month_from"]) == {"support cost table"}

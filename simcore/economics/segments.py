@@ -22,8 +22,10 @@ mean first-month MRR of the segment's customers who signed up in the 12 months b
 of the segment's customers with a known MRR, else ``economics.mrr``.
 
 **Acquisition volume.** ``acquisition.new_customers_per_month`` when given, else the
-segment's signups per month over the 12 months up to ``as_of`` (date-shaped books),
-else 0.
+segment's signups per month over the 12 months up to ``as_of`` (date-shaped books), else
+— books of tenures without signup dates — an estimate from the active customers' tenures
+(:func:`acquisition_from_tenures`), stated in a warning. A segment left with no new
+customers gets a warning naming the key to set.
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ class SegmentEconomics:
     cac: DerivedCost | None
     support: DerivedCost | None
     warnings: tuple[Problem, ...]
+
+    @property
+    def acquisition_cost_given(self) -> dict[str, bool]:
+        """Segment -> whether a CAC or an onboarding cost was given (config or data)."""
+        return {row.segment: not (row.cac_from == "not given" and row.onboarding_cost_from == "not given")
+                for row in self.table.itertuples()}
 
 
 def baseline_acquisition_per_month(customers: pd.DataFrame, as_of) -> float:
@@ -181,13 +189,58 @@ def _starting_mrr(segment: str, rows: pd.DataFrame, from_history: dict, economic
     return economics.default_mrr, "economics: mrr"
 
 
+def acquisition_from_tenures(customers: pd.DataFrame) -> float:
+    """Signups per month over the last 12 months of a book without signup dates.
+
+    An active customer of tenure ``t`` (whole months) signed up ``t`` months ago and is
+    one of the survivors of that month's signups, of whom a share ``S(t)`` is still active
+    (``S``: the Kaplan-Meier curve of the book's own tenures and churn flags). So
+    ``signups(t) = active(t) / S(t)``, averaged over ``t = 0..11``. It assumes the
+    churn curve of recent signups is the book's curve.
+    """
+    tenure = customers["tenure_months"].to_numpy(dtype=np.int64)
+    churned = customers["churned"].to_numpy(dtype=bool)
+    if tenure.size == 0:
+        return 0.0
+    longest = int(tenure.max())
+    at_risk = np.cumsum(np.bincount(tenure, minlength=longest + 1)[::-1])[::-1]
+    churns = np.bincount(tenure[churned], minlength=longest + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hazard = np.where(at_risk > 0, churns / np.maximum(at_risk, 1), 0.0)
+    survival = np.concatenate([[1.0], np.cumprod(1.0 - hazard[1:])])
+    active = np.bincount(tenure[~churned], minlength=max(longest + 1, RECENT_MONTHS))[:RECENT_MONTHS]
+    months = np.arange(RECENT_MONTHS)
+    kept = np.where(months <= longest, survival[np.minimum(months, longest)], 0.0)
+    signups = np.where(kept > 0, active / np.where(kept > 0, kept, 1.0), 0.0)
+    return float(signups.mean())
+
+
 def _acquisition(config: Config, segment: str, rows: pd.DataFrame, as_of) -> tuple[float, str]:
     given = config.acquisition.new_customers_per_month or {}
     if segment in given:
         return float(given[segment]), "acquisition.new_customers_per_month"
     if "signup_date" in rows.columns and as_of is not None:
         return baseline_acquisition_per_month(rows, as_of), f"signups per month, last {RECENT_MONTHS} months"
-    return 0.0, "no signup dates"
+    return acquisition_from_tenures(rows), f"estimated from active customers' tenures, last {RECENT_MONTHS} months"
+
+
+def _acquisition_warnings(config: Config, volume: dict, origins: dict) -> list[Problem]:
+    estimated = [s for s, o in origins.items() if o.startswith("estimated")]
+    warnings = []
+    if estimated:
+        listed = ", ".join(f"{s} {volume[s]:,.1f}" for s in estimated)
+        warnings.append(Problem(
+            f"the book has no signup dates, so new customers per month were estimated from active customers' "
+            f"tenures (signups t months ago = active at tenure t / survival to t, t < {RECENT_MONTHS}): {listed}",
+            "set acquisition.new_customers_per_month to use your own volumes",
+            source=config.source, field="acquisition.new_customers_per_month", severity="warning"))
+    none = [s for s, v in volume.items() if v <= 0]
+    if none:
+        warnings.append(Problem(
+            f"no new customers are projected for {', '.join(none)}: the projection holds the existing base only",
+            "set acquisition.new_customers_per_month (per segment) to project new cohorts",
+            source=config.source, field="acquisition.new_customers_per_month", severity="warning"))
+    return warnings
 
 
 def resolve_economics(config: Config, customers: pd.DataFrame, segments: list[str], as_of,
@@ -219,13 +272,14 @@ def resolve_economics(config: Config, customers: pd.DataFrame, segments: list[st
     from_history = starting_mrr_from_history(history, customers, as_of)
     by_segment = {str(k): g for k, g in customers.groupby(SEGMENT, sort=False)} if SEGMENT in customers.columns \
         else {segments[0]: customers} if len(segments) == 1 else {}
-    economics, starting, volume, rows = {}, {}, {}, []
+    economics, starting, volume, volume_origin, rows = {}, {}, {}, {}, []
     for segment in segments:
         group = by_segment.get(segment, customers.iloc[:0])
         values, origin = _field_values(config, segment, cac, support)
         economics[segment] = _economics(values)
         starting[segment], starting_from = _starting_mrr(segment, group, from_history, economics[segment])
         volume[segment], volume_from = _acquisition(config, segment, group, as_of)
+        volume_origin[segment] = volume_from
         row = {"segment": segment}
         for name in _ECONOMICS_FIELDS:
             row[name] = values[name]
@@ -236,5 +290,15 @@ def resolve_economics(config: Config, customers: pd.DataFrame, segments: list[st
             row["cac_derived_from_spend"] = cac.by_segment.get(segment, np.nan)
             row["blended_cac"] = cac.blended
         rows.append(row)
+    table = pd.DataFrame(rows)
+    warnings.extend(_acquisition_warnings(config, volume, volume_origin))
+    if spec.default.model_fields_set or spec.segments or cac is not None:
+        for row in table.itertuples():
+            if row.cac_from == "not given" and row.onboarding_cost_from == "not given":
+                warnings.append(Problem(
+                    f"segment '{row.segment}' has no CAC or onboarding cost, so its new customers' unit profit and "
+                    "payback cannot be judged (status 'no CAC given')",
+                    f"set economics.segments.{row.segment}.cac (or economics.default.cac, or cac_from_spend)",
+                    source=config.source, field=f"economics.segments.{row.segment}.cac", severity="warning"))
     return SegmentEconomics(economics=economics, new_customer_mrr=starting, acquisition_per_month=volume,
-                            table=pd.DataFrame(rows), cac=cac, support=support, warnings=tuple(warnings))
+                            table=table, cac=cac, support=support, warnings=tuple(warnings))

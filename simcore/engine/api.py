@@ -22,10 +22,23 @@ Results are reported per segment for two populations:
     the cumulative undiscounted contribution reaches CAC + onboarding (0 when both are
     zero; "never" when not reached within the horizon or before churn).
 
-Per-customer distributions pool all customers of all replications (process noise and
-parameter uncertainty together); segment totals are summed within a replication and
-their intervals are taken across replications (parameter uncertainty plus the noise
-of the book's aggregate).
+Two kinds of interval, named apart
+-----------------------------------
+*Estimates* — the expected LTV, unit profit and LTV:CAC per customer, and the segment
+totals — come with a 90% interval across replications (``*_mean_lower_90``,
+``*_mean_upper_90``, ``total_value_lower_90/upper_90``): each replication draws the
+retention parameters (and, with model averaging, the family), so the interval carries
+parameter and model uncertainty and the noise of a finite book. ``*_mean_mc_error`` is
+the Monte Carlo standard error of the mean at replication level (customers of one
+replication share a parameter draw and are not independent).
+
+*Spread across customers* — ``ltv_customer_p5/p50/p95`` and
+``unit_profit_customer_p5/p50/p95`` — pools every customer of every replication: how
+different customers fare, not how sure the estimate is.
+
+The status follows the expected unit profit and its interval
+(:mod:`simcore.economics.status`). With several segments an ``"(all segments)"`` row per
+population shows the blended numbers a single average would report.
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.economics import Economics
+from simcore.economics.status import ESTIMATE_INTERVAL, NO_CUSTOMERS, StatusRule
 from simcore.engine.accumulators import (
     DEFAULT_BINS,
     EXISTING,
@@ -63,26 +77,8 @@ _PROJECTION_QUANTILES = (0.1, 0.5, 0.9)
 _CUSTOMER_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
 
-@dataclass(frozen=True)
-class StatusThresholds:
-    """Rules of the segment status (DESIGN §5).
-
-    A population is ``margin-draining`` when its median unit profit is below
-    ``median_unit_profit_below``, else ``marginal`` when P(unit profit < 0) exceeds
-    ``loss_probability_above``, else ``profitable``.
-    """
-
-    median_unit_profit_below: float = 0.0
-    loss_probability_above: float = 0.25
-
-    def status(self, median_unit_profit: float, loss_probability: float) -> str:
-        if not np.isfinite(median_unit_profit):
-            return "unknown"
-        if median_unit_profit < self.median_unit_profit_below:
-            return "margin-draining"
-        if loss_probability > self.loss_probability_above:
-            return "marginal"
-        return "profitable"
+#: The status rule (kept under the engine's older name).
+StatusThresholds = StatusRule
 
 
 @dataclass(frozen=True)
@@ -173,8 +169,28 @@ def histogram_fraction_below(counts: np.ndarray, bounds: np.ndarray, observed_mi
 # ------------------------------------------------------------------------- summary
 
 
+def _interval(values: np.ndarray) -> tuple[float, float]:
+    """The 90% interval of an expected value: P5 and P95 of its replication values."""
+    tail = (1.0 - ESTIMATE_INTERVAL) / 2.0
+    low, high = np.quantile(values, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def _estimate(prefix: str, per_replication: np.ndarray, pooled_mean: float, shift: float = 0.0,
+              scale: float = 1.0) -> dict[str, float]:
+    """``<prefix>_mean`` (pooled over customers and replications), its 90% interval across
+    replications and its Monte Carlo standard error (replication level: customers of one
+    replication share a parameter draw, so they are not independent)."""
+    low, high = _interval(per_replication)
+    spread = float(np.std(per_replication, ddof=1)) if per_replication.size > 1 else float("nan")
+    return {f"{prefix}_mean": (pooled_mean - shift) / scale,
+            f"{prefix}_mean_lower_90": (low - shift) / scale,
+            f"{prefix}_mean_upper_90": (high - shift) / scale,
+            f"{prefix}_mean_mc_error": spread / np.sqrt(per_replication.size) / scale}
+
+
 def _population_row(segment: CompiledSegment, acc: SegmentAccumulators, population: int,
-                    thresholds: StatusThresholds) -> dict[str, Any]:
+                    rule: StatusRule, acquisition_cost_given: bool = True) -> dict[str, Any]:
     offset = EXISTING_COUNT if population == EXISTING else NEW_COUNT
     totals = acc.totals
     customers = totals[:, offset]
@@ -183,11 +199,12 @@ def _population_row(segment: CompiledSegment, acc: SegmentAccumulators, populati
     row: dict[str, Any] = {"segment": segment.name, "population": POPULATIONS[population],
                            "customers": float(customers.mean()) if customers.size else 0.0}
     if pooled_customers <= 0:
-        row["status"] = "no customers"
+        row["status"] = NO_CUSTOMERS
         return row
     mean = totals[:, offset + 1].sum() / pooled_customers
-    second = totals[:, offset + 2].sum() / pooled_customers
-    variance = max(second - mean * mean, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_replication = np.where(customers > 0, totals[:, offset + 1] / np.where(customers > 0, customers, 1), np.nan)
+    per_replication = per_replication[np.isfinite(per_replication)]
     observed_min = float(totals[:, EXISTING_MIN if population == EXISTING else NEW_MIN].min())
     observed_max = float(totals[:, EXISTING_MAX if population == EXISTING else NEW_MAX].max())
     bounds = acc.bounds[population]
@@ -195,42 +212,45 @@ def _population_row(segment: CompiledSegment, acc: SegmentAccumulators, populati
     ltv = histogram_quantiles(counts, bounds, observed_min, observed_max, (0.05, 0.5, 0.95))
     acquisition = segment.new_acquisition_cost if population == NEW else 0.0
     loss = histogram_fraction_below(counts, bounds, observed_min, observed_max, acquisition)
-    row.update({
-        "ltv_mean": mean,
-        "ltv_mean_standard_error": np.sqrt(variance / pooled_customers),
-        "ltv_p5": ltv[0], "ltv_p50": ltv[1], "ltv_p95": ltv[2],
-        "unit_profit_mean": mean - acquisition,
-        "unit_profit_p5": ltv[0] - acquisition, "unit_profit_p50": ltv[1] - acquisition,
-        "unit_profit_p95": ltv[2] - acquisition,
-        "p_unit_profit_negative": loss,
-    })
+    row.update(_estimate("ltv", per_replication, mean))
+    row.update({"ltv_customer_p5": ltv[0], "ltv_customer_p50": ltv[1], "ltv_customer_p95": ltv[2]})
+    row.update(_estimate("unit_profit", per_replication, mean, shift=acquisition))
+    row.update({"unit_profit_customer_p5": ltv[0] - acquisition, "unit_profit_customer_p50": ltv[1] - acquisition,
+                "unit_profit_customer_p95": ltv[2] - acquisition, "p_unit_profit_negative": loss})
     if population == NEW:
         cac = segment.new_cac
         payback = acc.payback.astype(np.float64)
         paid_share = np.cumsum(payback) / payback.sum()
         median_index = int(np.searchsorted(paid_share, 0.5, side="left"))
+        row.update({"cac": cac, "onboarding_cost": segment.new_onboarding_cost})
+        if cac > 0:
+            ratio = _estimate("ltv_to_cac", per_replication, mean, scale=cac)
+            row.update({"ltv_to_cac": ratio["ltv_to_cac_mean"], "ltv_to_cac_lower_90": ratio["ltv_to_cac_mean_lower_90"],
+                        "ltv_to_cac_upper_90": ratio["ltv_to_cac_mean_upper_90"]})
+        else:
+            row.update({"ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan, "ltv_to_cac_upper_90": np.nan})
         row.update({
-            "cac": cac, "onboarding_cost": segment.new_onboarding_cost,
-            "ltv_to_cac": mean / cac if cac > 0 else np.nan,
             "payback_months_p50": float(median_index) if median_index <= H else np.inf,
             "p_payback_within_12_months": float(paid_share[min(12, H)]),
             "p_payback_within_24_months": float(paid_share[min(24, H)]),
         })
+        if not acquisition_cost_given:
+            # Without an acquisition cost there is nothing to pay back.
+            row.update({"payback_months_p50": np.nan, "p_payback_within_12_months": np.nan,
+                        "p_payback_within_24_months": np.nan})
         segment_total = totals[:, NEW_PROFIT_AT_START]
     else:
         row.update({
             "cac": float(np.mean(segment.customer_cac)) if segment.customer_cac.size else np.nan,
-            "onboarding_cost": np.nan, "ltv_to_cac": np.nan, "payback_months_p50": np.nan,
+            "onboarding_cost": np.nan, "ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan,
+            "ltv_to_cac_upper_90": np.nan, "payback_months_p50": np.nan,
             "p_payback_within_12_months": np.nan, "p_payback_within_24_months": np.nan,
         })
         segment_total = totals[:, offset + 1]
-    row.update({
-        "total_value_mean": float(segment_total.mean()),
-        "total_value_p5": float(np.quantile(segment_total, 0.05)),
-        "total_value_p50": float(np.quantile(segment_total, 0.5)),
-        "total_value_p95": float(np.quantile(segment_total, 0.95)),
-        "status": thresholds.status(row["unit_profit_p50"], loss),
-    })
+    row.update(_estimate("total_value", segment_total, float(segment_total.mean())))
+    row["status"] = rule.status(row["unit_profit_mean"], row["unit_profit_mean_lower_90"],
+                                row["unit_profit_mean_upper_90"], loss,
+                                acquisition_cost_given or population == EXISTING)
     return row
 
 
@@ -278,17 +298,126 @@ def _projection_rows(name: str, series: dict, horizon: int) -> list[pd.DataFrame
     return frames
 
 
+def _mixture_quantiles(parts: list, weights: np.ndarray, quantiles) -> list[float]:
+    """Quantiles of the pooled per-customer distribution of several segments: the
+    mixture of their histograms, weighted by customers, solved by bisection."""
+    low = min(p[2] for p in parts)
+    high = max(p[3] for p in parts)
+    weights = weights / weights.sum()
+
+    def below(x: float) -> float:
+        return float(sum(w * histogram_fraction_below(*part, x) for w, part in zip(weights, parts)))
+
+    out = []
+    for q in quantiles:
+        a, b = low, high
+        for _ in range(80):
+            middle = 0.5 * (a + b)
+            if below(middle) < q:
+                a = middle
+            else:
+                b = middle
+        out.append(0.5 * (a + b))
+    return out
+
+
+def _blended_row(book: CompiledBook, accumulators: Mapping[str, SegmentAccumulators], population: int,
+                 rule: StatusRule, cost_given: Mapping[str, bool]) -> dict[str, Any]:
+    """Every segment as one: the blended number a single average would report, shown next
+    to the segments so its optimism (or pessimism) is visible."""
+    offset = EXISTING_COUNT if population == EXISTING else NEW_COUNT
+    low_col = EXISTING_MIN if population == EXISTING else NEW_MIN
+    high_col = EXISTING_MAX if population == EXISTING else NEW_MAX
+    counts = np.zeros(book.replications)
+    sums = np.zeros(book.replications)
+    profits = np.zeros(book.replications)
+    totals = np.zeros(book.replications)
+    weights, parts, losses, paybacks, cac_paid, acquisition_paid = [], [], [], [], 0.0, 0.0
+    given = True
+    for segment in book.segments:
+        acc = accumulators[segment.name]
+        n = acc.totals[:, offset]
+        if n.sum() <= 0:
+            continue
+        acquisition = segment.new_acquisition_cost if population == NEW else 0.0
+        counts += n
+        sums += acc.totals[:, offset + 1]
+        profits += acc.totals[:, offset + 1] - n * acquisition
+        totals += acc.totals[:, NEW_PROFIT_AT_START] if population == NEW else acc.totals[:, offset + 1]
+        part = (acc.histogram[population], acc.bounds[population], float(acc.totals[:, low_col].min()),
+                float(acc.totals[:, high_col].max()))
+        parts.append(part)
+        weights.append(n.sum())
+        losses.append(histogram_fraction_below(*part, acquisition))
+        if population == NEW:
+            paybacks.append(acc.payback)
+            cac_paid += n.sum() * segment.new_cac
+            acquisition_paid += n.sum() * acquisition
+            given = given and cost_given.get(segment.name, True)
+    row: dict[str, Any] = {"segment": TOTAL_SEGMENT, "population": POPULATIONS[population],
+                           "customers": float(counts.mean())}
+    if counts.sum() <= 0:
+        row["status"] = NO_CUSTOMERS
+        return row
+    weights = np.asarray(weights, dtype=np.float64)
+    pooled = weights.sum()
+    acquisition = acquisition_paid / pooled
+    mean = sums.sum() / counts.sum()
+    per_replication = (sums / np.where(counts > 0, counts, 1))[counts > 0]
+    profit_per_replication = (profits / np.where(counts > 0, counts, 1))[counts > 0]
+    ltv = _mixture_quantiles(parts, weights, (0.05, 0.5, 0.95))
+    loss = float(np.dot(weights, losses) / pooled)
+    row.update(_estimate("ltv", per_replication, mean))
+    row.update({"ltv_customer_p5": ltv[0], "ltv_customer_p50": ltv[1], "ltv_customer_p95": ltv[2]})
+    row.update(_estimate("unit_profit", profit_per_replication, mean - acquisition))
+    # Customer quantiles of unit profit would need the joint distribution of value and
+    # acquisition cost across segments; the blended row reports the estimate only.
+    row.update({"unit_profit_customer_p5": np.nan, "unit_profit_customer_p50": np.nan,
+                "unit_profit_customer_p95": np.nan, "p_unit_profit_negative": loss})
+    if population == NEW:
+        cac = cac_paid / pooled
+        payback = np.sum(paybacks, axis=0).astype(np.float64)
+        paid_share = np.cumsum(payback) / payback.sum()
+        median_index = int(np.searchsorted(paid_share, 0.5, side="left"))
+        H = book.horizon_months
+        row.update({"cac": cac, "onboarding_cost": acquisition - cac})
+        if cac > 0:
+            ratio = _estimate("ltv_to_cac", per_replication, mean, scale=cac)
+            row.update({"ltv_to_cac": ratio["ltv_to_cac_mean"], "ltv_to_cac_lower_90": ratio["ltv_to_cac_mean_lower_90"],
+                        "ltv_to_cac_upper_90": ratio["ltv_to_cac_mean_upper_90"]})
+        else:
+            row.update({"ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan, "ltv_to_cac_upper_90": np.nan})
+        row.update({"payback_months_p50": float(median_index) if median_index <= H else np.inf,
+                    "p_payback_within_12_months": float(paid_share[min(12, H)]),
+                    "p_payback_within_24_months": float(paid_share[min(24, H)])})
+    else:
+        row.update({"cac": np.nan, "onboarding_cost": np.nan, "ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan,
+                    "ltv_to_cac_upper_90": np.nan, "payback_months_p50": np.nan,
+                    "p_payback_within_12_months": np.nan, "p_payback_within_24_months": np.nan})
+    row.update(_estimate("total_value", totals, float(totals.mean())))
+    row["status"] = rule.status(row["unit_profit_mean"], row["unit_profit_mean_lower_90"],
+                                row["unit_profit_mean_upper_90"], loss, given or population == EXISTING)
+    return row
+
+
 def summarise(book: CompiledBook, accumulators: Mapping[str, SegmentAccumulators], *,
-              thresholds: StatusThresholds = StatusThresholds(), method: str = "engine"
-              ) -> SimulationResult:
-    """Build the tidy :class:`SimulationResult` from per-segment accumulators."""
+              thresholds: StatusRule = StatusRule(), method: str = "engine",
+              acquisition_cost_given: Mapping[str, bool] | None = None) -> SimulationResult:
+    """Build the tidy :class:`SimulationResult` from per-segment accumulators.
+
+    ``acquisition_cost_given`` maps a segment to whether its CAC or onboarding cost was
+    given at all (default: yes); new customers of a segment without one get the status
+    ``"no CAC given"``.
+    """
+    given = dict(acquisition_cost_given or {})
     summary_rows, quantile_rows, projection_frames, total_frames = [], [], [], []
     H = book.horizon_months
     portfolio = None
     for segment in book.segments:
         acc = accumulators[segment.name]
         for population in (EXISTING, NEW):
-            summary_rows.append(_population_row(segment, acc, population, thresholds))
+            summary_rows.append(_population_row(segment, acc, population, thresholds,
+                                                given.get(segment.name, True)))
         quantile_rows.extend(_customer_quantiles(segment, acc))
         series = _projection_series(acc.monthly, acc.acquisition_spend)
         projection_frames.extend(_projection_rows(segment.name, series, H))
@@ -309,6 +438,8 @@ def summarise(book: CompiledBook, accumulators: Mapping[str, SegmentAccumulators
         }))
     if portfolio is not None and len(book.segments) > 1:
         projection_frames.extend(_projection_rows(TOTAL_SEGMENT, portfolio, H))
+        for population in (EXISTING, NEW):
+            summary_rows.append(_blended_row(book, accumulators, population, thresholds, given))
     summary = pd.DataFrame(summary_rows)
     return SimulationResult(
         segment_summary=summary,
@@ -326,7 +457,8 @@ def summarise(book: CompiledBook, accumulators: Mapping[str, SegmentAccumulators
 
 
 def simulate_compiled(book: CompiledBook, *, method: str = "engine",
-                      thresholds: StatusThresholds = StatusThresholds(),
+                      thresholds: StatusRule = StatusRule(),
+                      acquisition_cost_given: Mapping[str, bool] | None = None,
                       block_size: int = 64, chunk_size: int | None = None,
                       n_bins: int = DEFAULT_BINS) -> SimulationResult:
     """Simulate an already compiled book (for sweeps that compile once per scenario)."""
@@ -348,7 +480,8 @@ def simulate_compiled(book: CompiledBook, *, method: str = "engine",
     else:
         raise ConfigError(Problem(f"unknown simulation method {method!r}",
                                   "use 'engine' or 'reference'", field="simulation.method"))
-    return summarise(book, accumulators, thresholds=thresholds, method=method)
+    return summarise(book, accumulators, thresholds=thresholds, method=method,
+                     acquisition_cost_given=acquisition_cost_given)
 
 
 def simulate(
@@ -365,7 +498,8 @@ def simulate(
     include_new: bool = True,
     as_of: pd.Timestamp | None = None,
     draw_method: str = "asymptotic",
-    thresholds: StatusThresholds = StatusThresholds(),
+    thresholds: StatusRule = StatusRule(),
+    acquisition_cost_given: Mapping[str, bool] | None = None,
     method: str = "engine",
     block_size: int = 64,
     chunk_size: int | None = None,
@@ -396,7 +530,10 @@ def simulate(
     draw_method
         How fits draw parameters (``"asymptotic"`` or ``"bootstrap"``).
     thresholds
-        Status rules (see :class:`StatusThresholds`).
+        Status rule (:class:`simcore.economics.status.StatusRule`).
+    acquisition_cost_given
+        Segment -> whether a CAC or onboarding cost was given at all (default: yes);
+        new customers of a segment without one get the status ``"no CAC given"``.
     method
         ``"engine"`` (numba) or ``"reference"`` (slow NumPy, for checking).
     block_size, chunk_size, n_bins
@@ -407,14 +544,15 @@ def simulate(
     -------
     SimulationResult
         ``segment_summary`` columns: ``segment, population, customers`` (per
-        replication), ``ltv_mean, ltv_mean_standard_error, ltv_p5, ltv_p50, ltv_p95``
-        (per customer, discounted), ``unit_profit_mean/p5/p50/p95``,
-        ``p_unit_profit_negative``, ``cac, onboarding_cost, ltv_to_cac``,
-        ``payback_months_p50`` (inf when most never pay back),
-        ``p_payback_within_12_months``, ``p_payback_within_24_months``,
-        ``total_value_mean/p5/p50/p95`` (segment total across replications: remaining
-        value of the existing base; profit of new cohorts discounted to ``as_of``),
-        ``status``.
+        replication); ``ltv_mean`` with ``ltv_mean_lower_90``, ``ltv_mean_upper_90``
+        and ``ltv_mean_mc_error`` (the estimate), ``ltv_customer_p5/p50/p95`` (spread
+        across customers); the same for ``unit_profit``; ``p_unit_profit_negative``
+        (share of customers); ``cac, onboarding_cost``; ``ltv_to_cac`` with its
+        ``_lower_90``/``_upper_90``; ``payback_months_p50`` (inf when most never pay
+        back), ``p_payback_within_12_months``, ``p_payback_within_24_months``;
+        ``total_value_mean`` with ``_lower_90``, ``_upper_90``, ``_mc_error`` (segment total: remaining value of the
+        existing base; profit of new cohorts discounted to ``as_of``); ``status``.
+        Several segments add an ``"(all segments)"`` row per population.
     """
     problems = []
     if not isinstance(seed, (int, np.integer)) or int(seed) < 0:
@@ -432,5 +570,6 @@ def simulate(
                         replications=int(replications), seed=int(seed),
                         horizon_months=int(horizon_months), include_existing=include_existing,
                         include_new=include_new, as_of=as_of, draw_method=draw_method)
-    return simulate_compiled(book, method=method, thresholds=thresholds, block_size=block_size,
+    return simulate_compiled(book, method=method, thresholds=thresholds,
+                             acquisition_cost_given=acquisition_cost_given, block_size=block_size,
                              chunk_size=chunk_size, n_bins=n_bins)
