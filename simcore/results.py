@@ -248,4 +248,6 @@ def run_tables(fit: FitResult, economics, simulations: dict, baseline: str) -> d
     if economics.cac is not None:
         tables["cac_by_channel"] = economics.cac.by_key.rename(
             columns={"total": "spend", "count": "new_customers", "per_unit": "cac"})
+        tables["cac_allocation"] = economics.cac.allocation.rename(
+            columns={"units": "new_customers", "share": "share_of_channel", "allocated": "spend_allocated"})
     return tables

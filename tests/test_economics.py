@@ -163,3 +163,18 @@ def test_tenure_books_estimate_new_customers_from_recent_tenures(tmp_path):
     result = resolve_economics(config, customers, ["all"], None)
     assert result.acquisition_per_month["all"] == pytest.approx(20.0, rel=0.2)
     assert any("estimated from active customers' tenures" in w.message for w in result.warnings)
+
+
+def test_channel_spend_is_shown_as_an_allocation_and_a_distant_cac_is_reported(tmp_path, customers):
+    (tmp_path / "spend.csv").write_text("month,channel,spend\n2025-03,search,5000\n2025-06,sales,60000\n")
+    config = config_from_text(
+        BASE + "economics:\n  segments:\n    enterprise: {cac: 45000}\n    smb: {cac: 480}\n"
+        "  cac_from_spend: {path: spend.csv}\n", base_dir=tmp_path)
+    result = resolve_economics(config, customers, ["enterprise", "smb"], pd.Timestamp("2025-12-31"))
+    allocation = result.cac.allocation.set_index(["key", "segment"])
+    assert allocation.loc[("sales", "enterprise"), "allocated"] == pytest.approx(60000.0)
+    assert allocation.loc[("search", "smb"), "share"] == pytest.approx(1.0)
+    # enterprise: 45,000 given vs 30,000 allocated (+50%) is reported; smb 480 vs 500 is not.
+    warning = [w for w in result.warnings if "allocated by channel mix" in w.message]
+    assert len(warning) == 1 and "enterprise 45,000 vs 30,000 (+50%)" in warning[0].message
+    assert "smb" not in warning[0].message

@@ -4,8 +4,13 @@ Instead of typing numbers, a config can derive:
 
 * **CAC per segment** from an acquisition-spend table (spend per month per channel or
   segment): per key, ``CAC = spend / customers acquired`` over the trailing
-  ``months`` ending with the ``as_of`` month; a segment's CAC is the average over its
-  new customers of their key's CAC. The **blended** CAC (all spend / all new customers)
+  ``months`` ending with the ``as_of`` month. Spend keyed by channel is *allocated* to
+  segments by their channel mix — each channel's spend split by its new customers'
+  segments — so a segment's CAC is its allocated spend over its new customers (the
+  average of its customers' channel CACs). The allocation assumes every new customer of a
+  channel costs the same, which a sales-led channel serving both enterprise and
+  mid-market accounts rarely does; the allocation table shows the split, and a given
+  segment CAC more than 25% away from the allocated one is reported. The **blended** CAC (all spend / all new customers)
   is reported beside it, because one blended number is exactly what hides a segment
   that costs five times as much to win.
 * **Support cost per account-month** from a support-cost table (total cost per month per
@@ -42,6 +47,11 @@ class DerivedCost:
         Segment -> cost per unit (CAC per new customer, cost per account-month).
     blended
         Total cost / total count over every key.
+    allocation
+        One row per (key, segment): the segment's ``units`` of the key, their ``share``
+        of the key's units and the cost ``allocated`` to the segment (share x the key's
+        total). A segment's figure is its allocated cost over its units — it assumes
+        every unit of a key (a new customer of a channel) costs the same.
     warnings
         Keys that could not be matched, segments with no customers in the window...
     """
@@ -50,6 +60,7 @@ class DerivedCost:
     by_segment: dict[str, float]
     blended: float
     warnings: tuple[Problem, ...]
+    allocation: pd.DataFrame | None = None
 
 
 def _read_monthly(path, source: str, month_col: str, key_col: str, value_col: str, value_name: str) -> pd.DataFrame:
@@ -215,4 +226,9 @@ def _finish(total: pd.Series, counts: pd.Series, units: pd.DataFrame, source, co
         ))
     blended = float(by_key["total"].sum() / by_key["count"].sum())
     per_key = by_key.set_index("key")["per_unit"]
-    return DerivedCost(by_key=by_key, by_segment=_per_segment(units, per_key), blended=blended, warnings=tuple(warnings))
+    allocation = units.rename(columns={"units": "units"}).assign(
+        share=lambda f: f["units"] / f["key"].map(by_key.set_index("key")["count"]),
+        allocated=lambda f: f["units"] * f["key"].map(per_key).fillna(0.0),
+    )[["key", SEGMENT, "units", "share", "allocated"]].sort_values(["key", SEGMENT], ignore_index=True)
+    return DerivedCost(by_key=by_key, by_segment=_per_segment(units, per_key), blended=blended,
+                       warnings=tuple(warnings), allocation=allocation)

@@ -243,6 +243,28 @@ def _acquisition_warnings(config: Config, volume: dict, origins: dict) -> list[P
     return warnings
 
 
+#: A given CAC further than this from the spend allocated to its segment is reported.
+CAC_ALLOCATION_TOLERANCE = 0.25
+
+
+def _allocation_warnings(config: Config, table: pd.DataFrame, cac: DerivedCost) -> list[Problem]:
+    apart = []
+    for row in table.itertuples():
+        allocated = cac.by_segment.get(row.segment)
+        if allocated is None or row.cac_from in ("acquisition spend", "not given") or not allocated > 0:
+            continue
+        if abs(row.cac - allocated) > CAC_ALLOCATION_TOLERANCE * allocated:
+            apart.append(f"{row.segment} {row.cac:,.0f} vs {allocated:,.0f} ({row.cac / allocated - 1:+.0%})")
+    if not apart:
+        return []
+    return [Problem(
+        f"the CAC used differs by more than {CAC_ALLOCATION_TOLERANCE:.0%} from the acquisition spend allocated by "
+        f"channel mix for {len(apart)} segments: {'; '.join(apart)}. The allocation charges every new customer of "
+        "a channel the same, which hides that some segments cost more to win",
+        "check which is right; the cac_allocation table shows how each channel's spend was split",
+        source=config.source, field="economics.cac_from_spend", severity="warning")]
+
+
 def resolve_economics(config: Config, customers: pd.DataFrame, segments: list[str], as_of,
                       history: pd.DataFrame | None = None) -> SegmentEconomics:
     """Per-segment economics, starting MRR and acquisition volume (see the module notes).
@@ -292,6 +314,8 @@ def resolve_economics(config: Config, customers: pd.DataFrame, segments: list[st
         rows.append(row)
     table = pd.DataFrame(rows)
     warnings.extend(_acquisition_warnings(config, volume, volume_origin))
+    if cac is not None:
+        warnings.extend(_allocation_warnings(config, table, cac))
     if spec.default.model_fields_set or spec.segments or cac is not None:
         for row in table.itertuples():
             if row.cac_from == "not given" and row.onboarding_cost_from == "not given":
