@@ -24,14 +24,14 @@ plot_segment_fit
 save_fits, load_fits
     Write per-segment fits to JSON and read them back exactly, without refitting.
 
-Modules
--------
-names (family declarations, pure Python) -> families (closed forms; the registry) ->
-counts (aggregation) -> likelihood (monthly-grid likelihood) -> grid_fit (scipy
-maximum likelihood), bootstrap (batched refits), conditioning (is the asymptotic
-approximation usable?) -> records (ParametricFit) -> kaplan_meier (KaplanMeierFit) ->
-fitting (fit_family) -> averaging (weights, SurvivalModel) -> selection (fit_segment)
--> saved (file format). Each module imports only modules left of it.
+Modules, each importing only modules before it
+-----------------------------------------------
+names (family declarations; pure Python), counts (aggregation), start (start points),
+families (closed forms: the registry), likelihood (monthly-grid likelihood), bootstrap
+(batched refits), conditioning (is the asymptotic approximation usable?), records
+(RetentionFit, ParametricFit), grid_fit (scipy maximum likelihood), kaplan_meier
+(KaplanMeierFit), fitting (fit_family), holdout, averaging (weights, SurvivalModel),
+selection (fit_segment), saved (file format); lifetime, sbg, revenue and plots stand apart.
 """
 
 from __future__ import annotations
