@@ -141,10 +141,13 @@ CURVES = {
 
 
 def coverage_study(seeds, *, n_customers: int = 2000, window_months: int = 36, n_draws: int = 1000,
-                   level: float = 0.90, curves=None) -> list[dict]:
+                   level: float = 0.90, holdout_months: int | None = None, curves=None) -> list[dict]:
     """For each true curve and seed: fit a book, draw curves without and with model
     averaging, and record whether the central ``level`` interval of the discounted value
     over :data:`HORIZON_MONTHS` months covers the true value.
+
+    With ``holdout_months`` the books are also fitted with a holdout and stacking weights
+    are evaluated too.
 
     Returns one dict per (curve, seed, averaging): curve, seed, averaging, truth, point
     (the chosen fit's value), lower, upper, covered, chosen (family), weights.
@@ -153,13 +156,15 @@ def coverage_study(seeds, *, n_customers: int = 2000, window_months: int = 36, n
 
     rows = []
     months = np.arange(HORIZON_MONTHS + 1)
+    settings = ("none", "akaike") + (("stacking",) if holdout_months else ())
     for key, curve in (curves or CURVES).items():
         truth = float(discounted_value(curve.survival(months))[0])
         for seed in seeds:
-            durations, events, _ = book(curve, n_customers, window_months, seed)
-            result = fit_segment(durations, events, segment=f"{key}-{seed}", model_averaging="akaike")
+            durations, events, signup = book(curve, n_customers, window_months, seed)
+            holdout = {} if not holdout_months else {"signup_offsets": signup, "holdout_months": holdout_months}
+            result = fit_segment(durations, events, segment=f"{key}-{seed}", model_averaging="akaike", **holdout)
             point = float(discounted_value(result.fit.survival(months))[0])
-            for averaging in ("none", "akaike"):
+            for averaging in settings:
                 model = result.survival_model(averaging=averaging)
                 values = discounted_value(model.survival_draws(n_draws, HORIZON_MONTHS, seed=seed))
                 lower, upper = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
@@ -170,3 +175,33 @@ def coverage_study(seeds, *, n_customers: int = 2000, window_months: int = 36, n
                     "weights": {name: round(float(w), 3) for name, w in zip(model.families, model.weights)},
                 })
     return rows
+
+
+def main() -> None:
+    """``python tests/books.py --seeds 50 --customers 2000 --window 36 --holdout 6``:
+    run :func:`coverage_study` and print coverage and mean interval width per curve and
+    setting (the tables of tests/README.md)."""
+    import argparse
+
+    import pandas as pd
+
+    parser = argparse.ArgumentParser(description=main.__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--window", type=int, default=36)
+    parser.add_argument("--holdout", type=int, default=6, help="holdout months for stacking (0: no stacking)")
+    args = parser.parse_args()
+    rows = pd.DataFrame(coverage_study(range(args.seeds), n_customers=args.customers, window_months=args.window,
+                                       holdout_months=args.holdout or None))
+    rows["width"] = rows["upper"] - rows["lower"]
+    rows["relative_error_of_chosen_fit"] = (rows["point"] - rows["truth"]) / rows["truth"]
+    table = rows.groupby(["curve", "averaging"]).agg(
+        coverage=("covered", "mean"), mean_width=("width", "mean"),
+        relative_error_of_chosen_fit=("relative_error_of_chosen_fit", "mean"))
+    print(table.to_string(float_format=lambda x: f"{x:.3f}"))
+    print(rows.groupby("averaging").agg(coverage=("covered", "mean"), mean_width=("width", "mean")).to_string(
+        float_format=lambda x: f"{x:.3f}"))
+
+
+if __name__ == "__main__":
+    main()

@@ -128,8 +128,11 @@ class KaplanMeierFit(RetentionFit):
 
     @property
     def uncertainty(self) -> str:
-        """Hazards are always drawn as binomial proportions under ``"auto"``."""
-        return "asymptotic"
+        """What ``"auto"`` draws with: ``"asymptotic"`` (binomial hazards), or
+        ``"asymptotic+bootstrap"`` when the tail's own choice is the bootstrap."""
+        if self.tail is None or self.tail.uncertainty == "asymptotic":
+            return "asymptotic"
+        return "asymptotic+bootstrap"
 
     @property
     def summary(self) -> pd.DataFrame:

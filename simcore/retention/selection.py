@@ -65,6 +65,8 @@ from simcore.retention.records import ParametricFit, RetentionFit
 MIN_EVENTS = 30
 #: A longest observed tenure (months) shorter than this triggers an extrapolation warning.
 MIN_WINDOW_MONTHS = 12
+#: More failed bootstrap refits than this share of the resamples triggers a warning.
+MAX_FAILED_REFITS = 0.1
 
 #: Columns of the ranking table and their dtypes (the saved format rebuilds it from this).
 RANKING_COLUMNS = {
@@ -265,6 +267,25 @@ def _conditioning_warning(fit: ParametricFit, weight: float, uncertainty: str, s
     )
 
 
+def _checked(fit: ParametricFit, weight: float, uncertainty: str, segment, warnings_: list) -> ParametricFit:
+    """``fit`` with its bootstrap pool and band check (unless draws are asymptotic by
+    setting), and the warnings its draws deserve appended to ``warnings_``."""
+    if uncertainty != "asymptotic":
+        fit = fit.with_bootstrap()
+    if not fit.conditioning.well_conditioned and uncertainty != "bootstrap":
+        warnings_.append(_conditioning_warning(fit, weight, uncertainty, segment))
+    pool = fit.bootstrap
+    drawn_from_pool = uncertainty == "bootstrap" or (uncertainty == "auto" and fit.uncertainty == "bootstrap")
+    if drawn_from_pool and pool is not None and pool.n_failed > MAX_FAILED_REFITS * pool.n_resamples:
+        warnings_.append(Problem(
+            f"{_where(segment)}{pool.n_failed} of {pool.n_resamples} bootstrap refits of the {label(fit.family)} "
+            "fit did not converge or ran off to a boundary and are left out, so its bootstrap understates the "
+            "parameter uncertainty",
+            "compare with another family in the ranking table", field="retention.uncertainty", severity="warning",
+        ))
+    return fit
+
+
 def fit_segment(
     durations,
     events,
@@ -375,14 +396,10 @@ def fit_segment(
 
     # every family the model draws from gets its bootstrap pool and the band check
     for name, weight in model_weights.items():
-        fit = fits.get(name)
-        if weight > 0 and isinstance(fit, ParametricFit) and uncertainty != "asymptotic":
-            fits[name] = fit.with_bootstrap()
-        if weight > 0 and isinstance(fits.get(name), ParametricFit) and not fits[name].conditioning.well_conditioned \
-                and uncertainty != "bootstrap":
-            warnings_.append(_conditioning_warning(fits[name], weight, uncertainty, segment))
-    if isinstance(kaplan_meier.tail, ParametricFit) and family == KAPLAN_MEIER and uncertainty != "asymptotic":
-        kaplan_meier = replace(kaplan_meier, tail=kaplan_meier.tail.with_bootstrap())
+        if weight > 0 and isinstance(fits.get(name), ParametricFit):
+            fits[name] = _checked(fits[name], weight, uncertainty, segment, warnings_)
+    if family == KAPLAN_MEIER and kaplan_meier.tail is not None:
+        kaplan_meier = replace(kaplan_meier, tail=_checked(kaplan_meier.tail, 1.0, uncertainty, segment, warnings_))
         fits[KAPLAN_MEIER] = kaplan_meier
     ranking["weight"] = ranking["family"].map(model_weights).fillna(0.0).astype(float)
     ranking["uncertainty"] = ranking["family"].map(
