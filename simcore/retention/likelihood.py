@@ -12,6 +12,13 @@ the cure model an active customer contributes ``S(t)``, which includes the cured
 fraction. Families with densities and families with probabilities are comparable on it,
 so model choice ranks on it too.
 
+No continuous (density) likelihood is offered. simcore's data are monthly by
+construction, this is the exact likelihood of what is observed, and the density
+alternative is unbounded for flexible families when many customers churn in month 1 (the
+generalized gamma runs to a spike at t = 1). The cure model, the one family that used to
+need it, is scored correctly here: an active customer contributes ``S(t)``, cured
+fraction included.
+
 Written here (numerical code of this package, tested against lifelines): the likelihood
 and its gradient for many parameter vectors at once, and many resampled count vectors at
 once (the bootstrap). The gradient is analytic through each family's ``dS/dz`` where the
