@@ -18,6 +18,14 @@ The pool
     :meth:`simcore.retention.records.ParametricFit.survival_draws`); more draws than
     refits reuse the pool in shuffled cycles, so 1,000 replications use every refit five
     times. That keeps a bootstrap run's cost independent of the number of replications.
+
+On a flat ridge
+    Where the likelihood is flat along some direction (the generalized gamma on Telco
+    Month-to-month, flat in lambda from about 6 to infinity), each refit stops once its
+    steps stop gaining likelihood, so refits stay near where they started along the
+    ridge. The pool then describes what the data determine (the curve: S(120) between
+    0.004 and 0.064 there) and not the unidentified parameter; its percentile interval
+    for such a parameter is not a confidence interval.
 """
 
 from __future__ import annotations

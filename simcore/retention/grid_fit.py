@@ -24,6 +24,7 @@ data its ``fit_interval_censoring`` reaches the same estimates (tolerances state
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
@@ -44,13 +45,13 @@ RUN_OFF = 30.0
 FRACTION_BOUND = 13.8
 
 
+@dataclass(frozen=True)
 class Maximum:
     """Where the search ended: unconstrained estimate, log-likelihood, observed information."""
 
-    def __init__(self, z: np.ndarray, log_likelihood: float, information: np.ndarray):
-        self.z = z
-        self.log_likelihood = log_likelihood
-        self.information = information
+    z: np.ndarray
+    log_likelihood: float
+    information: np.ndarray
 
 
 def _refine(objective: GridLikelihood, z0: np.ndarray) -> tuple[np.ndarray, float]:
