@@ -325,7 +325,9 @@ class Project:
         economics = validation.economics
         rule = StatusRule(loss_probability_above=config.status.marginal_loss_probability)
         warm_up(on_compile=on_compile)
-        fits = {name: result.fit for name, result in fit.fits.results.items()}
+        # What the engine draws survival curves from: the chosen fit, or the mixture of the
+        # weighted families when model averaging is on, with the configured uncertainty.
+        fits = {name: result.survival_model() for name, result in fit.fits.results.items()}
         simulations = {}
         mark = time.perf_counter()
         for name in [BASELINE, *names]:
@@ -333,7 +335,7 @@ class Project:
             simulations[name] = simulate(
                 fits, book.customers, economics.economics, fit.dynamics, levers,
                 replications=replications, seed=seed, horizon_months=config.horizon_months,
-                as_of=book.book.as_of, draw_method=config.retention.uncertainty, thresholds=rule,
+                as_of=book.book.as_of, draw_method=None, thresholds=rule,
                 acquisition_cost_given=economics.acquisition_cost_given)
             steps.advance(f"simulated {name}")
         timings["simulate_s"] = time.perf_counter() - mark
@@ -397,7 +399,8 @@ def _fit_options(config: Config, segment: str) -> dict:
     retention = config.retention
     override = retention.segments.get(segment)
     family = override.family if override is not None and override.family is not None else retention.family
-    options = {"family": family, "criterion": retention.criterion, "breakpoints": retention.breakpoints_months}
+    options = {"family": family, "criterion": retention.criterion, "breakpoints": retention.breakpoints_months,
+               "uncertainty": retention.uncertainty, "model_averaging": retention.model_averaging}
     if retention.km_tail is not None:
         options["km_tail"] = retention.km_tail
     return options

@@ -14,8 +14,10 @@ from simcore.retention import (
     sbg_discounted_expected_residual_lifetime,
     sbg_log_likelihood,
 )
+from simcore.retention.counts import aggregate_survival
 from simcore.retention.families import family_spec
-from simcore.retention.fit import RetentionFit, aggregate_survival, _finish
+from simcore.retention.grid_fit import fit_at
+from simcore.retention.records import ParametricFit
 
 
 def survivors_to_data(survivors):
@@ -39,17 +41,19 @@ HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
 def test_sbg_regular_customers_match_fader_hardie_2007():
     fit = fit_family(*survivors_to_data(REGULAR), family="sbg")
     alpha, beta = fit.params
-    assert alpha == pytest.approx(0.704, rel=5e-3)
-    assert beta == pytest.approx(1.182, rel=5e-3)
-    assert fit.log_likelihood == pytest.approx(-1680.27, abs=0.01)
-    assert fit.fit_log_likelihood == pytest.approx(fit.log_likelihood, rel=1e-12)
+    # published to four decimals (alpha 0.7041, beta 1.1820, LL -1680.265)
+    assert alpha == pytest.approx(0.7041, abs=5e-5)
+    assert beta == pytest.approx(1.1820, abs=5e-5)
+    assert fit.log_likelihood == pytest.approx(-1680.265, abs=5e-4)
+    assert fit.log_likelihood == pytest.approx(sbg_log_likelihood(alpha, beta, *survivors_to_data(REGULAR)),
+                                               rel=1e-12)
 
 
 def test_sbg_high_end_customers_match_fader_hardie_2007():
     fit = fit_family(*survivors_to_data(HIGH_END), family="sbg")
     alpha, beta = fit.params
-    assert alpha == pytest.approx(0.668, rel=5e-3)
-    assert beta == pytest.approx(3.806, rel=5e-3)
+    assert alpha == pytest.approx(0.668, abs=5e-4)
+    assert beta == pytest.approx(3.806, abs=5e-4)
 
 
 def test_sbg_survival_is_product_of_retention_rates():
@@ -79,11 +83,9 @@ def test_sbg_covariance_is_inverse_numerical_hessian():
     np.testing.assert_allclose(fit.covariance, np.linalg.inv(-hessian), rtol=1e-4)
 
 
-def sbg_fit_at(alpha: float, beta: float, max_observed: int = 7) -> RetentionFit:
-    """A RetentionFit carrying given sBG parameters (for closed-form comparisons)."""
-    data = aggregate_survival([1, max_observed], [1, 0])
-    spec = family_spec("sbg")
-    return _finish("sbg", spec, np.array([alpha, beta]), np.eye(2) * 1e-4, np.eye(2), data, {}, 0.0, [])
+def sbg_fit_at(alpha: float, beta: float, max_observed: int = 7) -> ParametricFit:
+    """A fit record carrying given sBG parameters (for closed-form comparisons)."""
+    return fit_at("sbg", [alpha, beta], aggregate_survival([1, max_observed], [1, 0]))
 
 
 # Fader & Hardie (2010), Table 3: alpha = 3.80, beta = 15.20, discount rate 10% per period.

@@ -17,8 +17,8 @@ from simcore.retention import (
     fit_family,
     fit_segment,
     fit_segments,
-    plot_segment_fit,
 )
+from simcore.outputs.plots import plot_segment_fit
 
 
 def sbg_cohorts(n, alpha, beta, window, seed):

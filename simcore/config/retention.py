@@ -7,15 +7,13 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from simcore.config.base import StrictModel
+from simcore.retention import names as _retention_names
 
 
-FAMILIES = (
-    "auto", "kaplan_meier", "exponential", "weibull", "lognormal", "loglogistic",
-    "generalized_gamma", "piecewise_exponential", "sbg",
-)
-ParametricFamily = Literal[
-    "exponential", "weibull", "lognormal", "loglogistic", "generalized_gamma", "piecewise_exponential", "sbg"
-]
+# Every allowed name comes from the family registry's declarations (a pure-Python module,
+# cheap to import), so the config, the CLI and `auto` name the same families.
+FAMILIES = _retention_names.FAMILY_CHOICES
+ParametricFamily = Literal[_retention_names.PARAMETRIC_FAMILIES]  # type: ignore[valid-type]
 
 
 class RetentionOverride(StrictModel):
@@ -26,7 +24,7 @@ class RetentionConfig(StrictModel):
     """How retention curves are fitted per segment."""
 
     family: Literal[FAMILIES] = Field("auto", description="A survival family, or auto to rank by the criterion.")  # type: ignore[valid-type]
-    criterion: Literal["aic", "bic", "holdout"] = Field(
+    criterion: Literal[_retention_names.CRITERIA] = Field(  # type: ignore[valid-type]
         "aic", description="Ranking of auto: AIC, BIC, or the holdout log-likelihood (needs holdout_months)."
     )
     holdout_months: int | None = Field(
@@ -41,7 +39,16 @@ class RetentionConfig(StrictModel):
     km_tail: ParametricFamily | None = Field(
         None, description="Kaplan-Meier cannot project past the last observed tenure; this family tails it."
     )
-    uncertainty: Literal["asymptotic", "bootstrap"] = "asymptotic"
+    uncertainty: Literal[_retention_names.UNCERTAINTY_METHODS] = Field(  # type: ignore[valid-type]
+        "auto",
+        description="Parameter draws: asymptotic normal, bootstrap of the aggregated counts, or auto "
+        "(asymptotic when the fit is well conditioned, bootstrap otherwise, with a warning).",
+    )
+    model_averaging: Literal[_retention_names.MODEL_AVERAGING_METHODS] = Field(  # type: ignore[valid-type]
+        _retention_names.DEFAULT_MODEL_AVERAGING,
+        description="Mix families across replications: none (the chosen family only), akaike (by Akaike "
+        "weight) or stacking (by holdout log score; needs holdout_months).",
+    )
     segments: dict[str, RetentionOverride] = Field(default_factory=dict, description="Per-segment family overrides.")
     saved_fits: str | None = Field(
         None,
@@ -53,4 +60,7 @@ class RetentionConfig(StrictModel):
     def _holdout(self) -> "RetentionConfig":
         if self.criterion == "holdout" and self.holdout_months is None:
             raise ValueError("criterion 'holdout' needs holdout_months (e.g. 12)")
+        if self.model_averaging == "stacking" and self.holdout_months is None:
+            raise ValueError("model_averaging 'stacking' weighs families by holdout scores and needs "
+                             "holdout_months (e.g. 12)")
         return self

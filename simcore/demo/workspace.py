@@ -94,7 +94,8 @@ segments:
 retention:
   family: auto
   criterion: aic
-  uncertainty: asymptotic      # parameter draws: asymptotic normal, or bootstrap
+  uncertainty: auto            # parameter draws: asymptotic normal when the fit is well conditioned, else bootstrap
+  model_averaging: akaike      # each replication draws a family by its Akaike weight
 
 # Unit economics. Money is per month for recurring items, per customer for one-off items.
 # Precedence per segment: economics.segments > derived from data > economics.default.

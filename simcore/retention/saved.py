@@ -1,28 +1,29 @@
 """Saved fits: retention models written to JSON and rebuilt exactly, without refitting.
 
 A later run can reuse the fits of an earlier one (same data, same config) instead of
-fitting every family again. The saved form holds everything a :class:`RetentionFit`
-is made of, so the rebuilt fit gives bit-identical curves, summaries and seeded draws.
+fitting every family again. The file format is the set of pydantic models below; loading
+validates a file against them, so a malformed file or one of another format version is a
+:class:`FitError` naming the file and what is wrong.
 
 Exactness
-    Floating-point numbers are written with Python's shortest round-trip representation
-    (``repr``), which ``json`` parses back to the same 64-bit value. JSON has no NaN or
-    infinity, so non-finite numbers are written explicitly: in numeric fields and arrays
-    as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; in free-form values
-    (fit options, text columns of tables) as ``{"float": "NaN"}``. Tuples in options are
-    written as ``{"tuple": [...]}`` so they come back as tuples. Files are written with
-    ``allow_nan=False``, so a file never contains the non-standard ``NaN`` token.
+    Floats are written in their shortest round-trip form, which parses back to the same
+    64-bit value, so curves, summaries and seeded draws of a reloaded fit are
+    bit-identical. JSON has no NaN or infinity: such numbers are written as the strings
+    ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` and files never contain the non-standard
+    ``NaN`` token. Bootstrap pools and conditioning checks are saved with the fit, so a
+    reloaded fit draws without refitting.
 
 What a saved segment keeps
-    The chosen fit, the Kaplan-Meier fit, the full ranking table (every candidate, with
-    its log-likelihood, AIC, BIC, rank and error), the holdout table and the warnings.
-    The candidate fits that were *not* chosen are dropped: after loading,
-    ``SegmentResult.fits`` holds the chosen fit only (the ranking still lists all).
+    Every candidate fit (parametric fits with their aggregated counts, covariance,
+    information, conditioning and bootstrap pool when it was computed), the Kaplan-Meier
+    fit with its tail, the ranking table with the weights, the holdout table, the
+    settings (criterion, uncertainty, model averaging) and the warnings.
 
-File layout (``format_version`` 1)
-    ``{"format": "simcore.saved_fits", "format_version": 1, "metadata": {...},
-    "fits": SegmentFits.to_saved()}``; ``metadata`` is whatever the caller passed
-    (for example hashes of the data and the config) and is returned untouched.
+File layout (``format_version`` 2)
+    ``{"format": "simcore.saved_fits", "format_version": 2, "metadata": {...},
+    "segments": {name: SavedSegment}, "failures": {name: SavedFailure}}``; ``metadata``
+    is whatever the caller passed (for example hashes of the data and the config) and is
+    returned untouched.
 """
 
 from __future__ import annotations
@@ -31,433 +32,443 @@ import json
 import math
 import os
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    Strict,
+    ValidationError,
+    model_validator,
+)
 
 from simcore import errors as _errors
-from simcore.errors import FitError, OutputError, Problem
-from simcore.retention.families import ALL_FAMILIES, KAPLAN_MEIER, family_spec
-from simcore.retention.fit import RetentionFit, SurvivalCounts, _readonly
-from simcore.retention.selection import SegmentFits, SegmentResult
+from simcore.errors import FitError, OutputError, Problem, SimcoreError
+from simcore.retention.bootstrap import BootstrapPool
+from simcore.retention.conditioning import Conditioning
+from simcore.retention.counts import SurvivalCounts, readonly
+from simcore.retention.families import family_spec
+from simcore.retention.kaplan_meier import KaplanMeierFit
+from simcore.retention.names import (
+    CRITERIA,
+    KAPLAN_MEIER,
+    MODEL_AVERAGING_METHODS,
+    PARAMETRIC_FAMILIES,
+    UNCERTAINTY_METHODS,
+)
+from simcore.retention.records import ParametricFit, RetentionFit
+from simcore.retention.selection import HOLDOUT_COLUMNS, SegmentFits, SegmentResult, ranking_dtypes
 
 #: Version of the saved form; bumped whenever a field changes meaning.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: Value of the ``"format"`` entry that marks a saved-fits file.
 FILE_FORMAT = "simcore.saved_fits"
 #: How a user gets a valid file again.
 REFIT_HINT = "refit with `simcore fit CONFIG --out DIR` and load the fits it saves"
 
-_NON_FINITE_TEXT = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-_ARRAY_DTYPES = ("float64", "int64", "int8")
-_FRAME_DTYPES = ("float64", "int64", "bool", "object")
-_ERROR_CLASSES = {
-    name: getattr(_errors, name)
-    for name in ("SimcoreError", "ConfigError", "DataError", "FitError", "OutputError")
-}
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_ERROR_CLASSES = ("SimcoreError", "ConfigError", "DataError", "FitError", "OutputError")
 
 
-class _Invalid(ValueError):
-    """A saved form that is structurally wrong (turned into a FitError by the caller)."""
-
-
-# --------------------------------------------------------------------------- numbers
-def _encode_float(x) -> float | str:
-    x = float(x)
-    if math.isfinite(x):
-        return x
-    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
-
-
-def _decode_float(value) -> float:
+def _number(value):
     if isinstance(value, str):
-        if value not in _NON_FINITE_TEXT:
-            raise _Invalid(f"expected a number, found the text {value!r}")
-        return _NON_FINITE_TEXT[value]
+        if value not in _NON_FINITE:
+            raise ValueError(f"expected a number, found the text {value!r}")
+        return _NON_FINITE[value]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Invalid(f"expected a number, found {type(value).__name__}")
+        raise ValueError(f"expected a number, found {type(value).__name__}")
     return float(value)
 
 
-def _decode_int(value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(f"expected a whole number, found {value!r}")
-    return value
-
-
-def _decode_bool(value) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid(f"expected true or false, found {value!r}")
-    return value
-
-
-def _decode_str(value, allow_none: bool = False) -> str | None:
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, str):
-        raise _Invalid(f"expected text, found {type(value).__name__}")
-    return value
-
-
-def _encode_value(value):
-    """Free-form value (options, text table cells) -> JSON with tagged floats and tuples."""
-    if value is None or isinstance(value, (bool, str)):
+def _number_to_json(value: float):
+    if math.isfinite(value):
         return value
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        encoded = _encode_float(value)
-        return {"float": encoded} if isinstance(encoded, str) else encoded
-    if isinstance(value, tuple):
-        return {"tuple": [_encode_value(v) for v in value]}
-    if isinstance(value, list):
-        return [_encode_value(v) for v in value]
-    raise _Invalid(f"a value of type {type(value).__name__} cannot be saved")
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
-def _decode_value(value):
-    if isinstance(value, dict):
-        if set(value) == {"float"}:
-            return _decode_float(value["float"])
-        if set(value) == {"tuple"} and isinstance(value["tuple"], list):
-            return tuple(_decode_value(v) for v in value["tuple"])
-        raise _Invalid(f"unexpected object {sorted(value)!r} in a saved value")
-    if isinstance(value, list):
-        return [_decode_value(v) for v in value]
-    return value
+#: A float written as JSON: non-finite values as the strings "NaN", "Infinity", "-Infinity".
+Number = Annotated[float, BeforeValidator(_number), PlainSerializer(_number_to_json, when_used="json")]
+WholeNumber = Annotated[int, Strict()]
 
 
-# --------------------------------------------------------------------------- arrays
-def _encode_array(array: np.ndarray) -> dict:
-    """``{"dtype", "shape", "values"}`` (row-major), or ``"diagonal"`` for diagonal matrices.
-
-    Kaplan-Meier covariances are diagonal with one row per observed month; keeping only
-    the diagonal keeps their files small.
-    """
-    array = np.asarray(array)
-    dtype = str(array.dtype)
-    if dtype not in _ARRAY_DTYPES:
-        raise _Invalid(f"arrays of dtype {dtype} cannot be saved")
-    out: dict = {"dtype": dtype, "shape": list(array.shape)}
-    if array.ndim == 2 and array.shape[0] == array.shape[1] and array.shape[0] > 1:
-        off_diagonal = array[~np.eye(array.shape[0], dtype=bool)]
-        # -0.0 compares equal to 0 but np.diag rebuilds +0.0, so only exact +0.0 qualifies
-        if np.all(off_diagonal == 0) and not np.any(np.signbit(off_diagonal)):
-            out["diagonal"] = _encode_flat(np.diag(array), dtype)
-            return out
-    out["values"] = _encode_flat(array.ravel(), dtype)
-    return out
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _encode_flat(values: np.ndarray, dtype: str) -> list:
-    if dtype == "float64":
-        return [_encode_float(v) for v in values.tolist()]
-    return [int(v) for v in values.tolist()]
+# --------------------------------------------------------------------------- parts
+class SavedProblem(_Model):
+    """A :class:`Problem`; ``text`` is its formatted line (for readers of the file)."""
+
+    text: str = ""
+    message: str
+    hint: str
+    source: str | None
+    row: WholeNumber | None
+    line: WholeNumber | None
+    field: str | None
+    severity: Literal["error", "warning"]
+
+    @classmethod
+    def of(cls, problem: Problem) -> "SavedProblem":
+        return cls(text=problem.format(), message=problem.message, hint=problem.hint, source=problem.source,
+                   row=problem.row, line=problem.line, field=problem.field, severity=problem.severity)
+
+    def rebuild(self) -> Problem:
+        return Problem(message=self.message, hint=self.hint, source=self.source, row=self.row, line=self.line,
+                       field=self.field, severity=self.severity)
 
 
-def _decode_array(saved) -> np.ndarray:
-    if not isinstance(saved, dict):
-        raise _Invalid("expected an array entry")
-    dtype = saved["dtype"]
-    if dtype not in _ARRAY_DTYPES:
-        raise _Invalid(f"unknown array dtype {dtype!r}")
-    shape = tuple(_decode_int(n) for n in saved["shape"])
-    decode = _decode_float if dtype == "float64" else _decode_int
-    if "diagonal" in saved:
-        if len(shape) != 2 or shape[0] != shape[1]:
-            raise _Invalid(f"a diagonal matrix needs a square shape, found {list(shape)}")
-        diagonal = np.array([decode(v) for v in saved["diagonal"]], dtype=dtype)
-        if diagonal.shape != (shape[0],):
-            raise _Invalid("the diagonal does not match the matrix shape")
-        return _readonly(np.diag(diagonal))
-    values = np.array([decode(v) for v in saved["values"]], dtype=dtype)
-    if values.size != math.prod(shape):
-        raise _Invalid(f"{values.size} values do not fill shape {list(shape)}")
-    return _readonly(values.reshape(shape))
+class SavedCounts(_Model):
+    """Aggregated survival data: whole-month tenures >= 1, 0/1 churn flags, positive counts."""
+
+    durations: list[WholeNumber]
+    events: list[Literal[0, 1]]
+    counts: list[Number]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SavedCounts":
+        if not (len(self.durations) == len(self.events) == len(self.counts)) or not self.durations:
+            raise ValueError("durations, events and counts must have one equal, non-zero length")
+        if min(self.durations) < 1 or not all(c > 0 for c in self.counts):
+            raise ValueError("tenures must be >= 1 month and counts > 0")
+        return self
+
+    @classmethod
+    def of(cls, data: SurvivalCounts) -> "SavedCounts":
+        return cls(durations=data.durations.tolist(), events=data.events.tolist(), counts=data.counts.tolist())
+
+    def rebuild(self) -> SurvivalCounts:
+        return SurvivalCounts(readonly(np.array(self.durations, dtype=np.int64)),
+                              readonly(np.array(self.events, dtype=np.int8)),
+                              readonly(np.array(self.counts, dtype=np.float64)))
 
 
-# --------------------------------------------------------------------------- problems
-def _encode_problem(problem: Problem) -> dict:
-    return {
-        "text": problem.format(),
-        "message": problem.message,
-        "hint": problem.hint,
-        "source": problem.source,
-        "row": problem.row,
-        "line": problem.line,
-        "field": problem.field,
-        "severity": problem.severity,
-    }
+class SavedConditioning(_Model):
+    reasons: list[str]
+    likelihood_exceedance: Number
+    band: tuple[Number, Number]
+    band_exceedance: Number
+
+    @classmethod
+    def of(cls, conditioning: Conditioning) -> "SavedConditioning":
+        return cls(reasons=list(conditioning.reasons), likelihood_exceedance=conditioning.likelihood_exceedance,
+                   band=conditioning.band, band_exceedance=conditioning.band_exceedance)
+
+    def rebuild(self) -> Conditioning:
+        return Conditioning(tuple(self.reasons), self.likelihood_exceedance, tuple(self.band), self.band_exceedance)
 
 
-def _decode_problem(saved) -> Problem:
-    if not isinstance(saved, dict):
-        raise _Invalid("expected a warning entry")
-    severity = saved["severity"]
-    if severity not in ("error", "warning"):
-        raise _Invalid(f"unknown severity {severity!r}")
-    row, line = saved["row"], saved["line"]
-    return Problem(
-        message=_decode_str(saved["message"]),
-        hint=_decode_str(saved["hint"]),
-        source=_decode_str(saved["source"], allow_none=True),
-        row=None if row is None else _decode_int(row),
-        line=None if line is None else _decode_int(line),
-        field=_decode_str(saved["field"], allow_none=True),
-        severity=severity,
-    )
+class SavedBootstrap(_Model):
+    params: list[list[Number]]
+    n_resamples: WholeNumber = Field(ge=1)
+    seed: WholeNumber
 
 
-# --------------------------------------------------------------------------- tables
-def _encode_frame(frame: pd.DataFrame) -> dict:
-    """Columns with their dtypes and one record per row (the index is not kept)."""
-    dtypes = [str(frame[c].dtype) for c in frame.columns]
-    for column, dtype in zip(frame.columns, dtypes):
-        if dtype not in _FRAME_DTYPES:
-            raise _Invalid(f"column {column!r} of dtype {dtype} cannot be saved")
-    encoders = {
-        "float64": _encode_float, "int64": int, "bool": bool, "object": _encode_value,
-    }
-    records = [
-        {str(column): encoders[dtype](value) for column, dtype, value in zip(frame.columns, dtypes, row)}
-        for row in frame.itertuples(index=False, name=None)
-    ]
-    return {"columns": [str(c) for c in frame.columns], "dtypes": dtypes, "records": records}
+def _matrix(rows: list[list[float]], p: int, what: str) -> np.ndarray:
+    if len(rows) != p or any(len(r) != p for r in rows):
+        raise ValueError(f"{what} must be {p} x {p}")
+    return readonly(np.array(rows, dtype=np.float64).reshape(p, p))
 
 
-def _decode_frame(saved) -> pd.DataFrame:
-    if not isinstance(saved, dict):
-        raise _Invalid("expected a table entry")
-    columns, dtypes, records = saved["columns"], saved["dtypes"], saved["records"]
-    if len(columns) != len(dtypes) or not all(d in _FRAME_DTYPES for d in dtypes):
-        raise _Invalid("table columns and dtypes do not match")
-    decoders = {"float64": _decode_float, "int64": _decode_int, "bool": _decode_bool, "object": _decode_value}
-    data = {}
-    for column, dtype in zip(columns, dtypes):
-        values = [decoders[dtype](record[column]) for record in records]
-        data[column] = pd.Series(values, dtype=dtype)
-    return pd.DataFrame(data, columns=columns)
+class SavedParametricFit(_Model):
+    """A :class:`ParametricFit`."""
+
+    kind: Literal["parametric"] = "parametric"
+    family: Literal[PARAMETRIC_FAMILIES]  # type: ignore[valid-type]
+    params: list[Number]
+    covariance: list[list[Number]]
+    information: list[list[Number]]
+    log_likelihood: Number
+    breakpoints: list[Number] | None = None
+    data: SavedCounts
+    conditioning: SavedConditioning
+    bootstrap: SavedBootstrap | None = None
+    warnings: list[SavedProblem] = []
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "SavedParametricFit":
+        if (self.breakpoints is not None) != (self.family == "piecewise_exponential"):
+            raise ValueError("breakpoints belong to the piecewise_exponential family, and it needs them")
+        p = len(self.spec().param_names)
+        if len(self.params) != p:
+            raise ValueError(f"the {self.family} family has {p} parameters, found {len(self.params)}")
+        _matrix(self.covariance, p, "covariance")
+        _matrix(self.information, p, "information")
+        if self.bootstrap is not None and any(len(row) != p for row in self.bootstrap.params):
+            raise ValueError(f"every bootstrap refit of the {self.family} family has {p} parameters")
+        return self
+
+    def spec(self):
+        return family_spec(self.family, {"breakpoints": self.breakpoints} if self.breakpoints is not None else {})
+
+    @classmethod
+    def of(cls, fit: ParametricFit) -> "SavedParametricFit":
+        pool = fit.bootstrap
+        return cls(
+            family=fit.family, params=fit.params.tolist(), covariance=fit.covariance.tolist(),
+            information=fit.information.tolist(), log_likelihood=fit.log_likelihood,
+            breakpoints=list(fit.options["breakpoints"]) if "breakpoints" in fit.options else None,
+            data=SavedCounts.of(fit.data), conditioning=SavedConditioning.of(fit.conditioning),
+            bootstrap=None if pool is None else SavedBootstrap(params=pool.params.tolist(),
+                                                               n_resamples=pool.n_resamples, seed=pool.seed),
+            warnings=[SavedProblem.of(p) for p in fit.warnings],
+        )
+
+    def rebuild(self) -> ParametricFit:
+        p = len(self.params)
+        pool = None
+        if self.bootstrap is not None:
+            params = np.array(self.bootstrap.params, dtype=np.float64).reshape(len(self.bootstrap.params), p)
+            pool = BootstrapPool(readonly(params), self.bootstrap.n_resamples, self.bootstrap.seed)
+        options = {} if self.breakpoints is None else {"breakpoints": tuple(self.breakpoints)}
+        return ParametricFit(
+            family=self.family,
+            params=readonly(np.array(self.params, dtype=np.float64)),
+            covariance=_matrix(self.covariance, p, "covariance"),
+            information=_matrix(self.information, p, "information"),
+            log_likelihood=self.log_likelihood,
+            data=self.data.rebuild(),
+            options=MappingProxyType(options),
+            conditioning=self.conditioning.rebuild(),
+            bootstrap=pool,
+            warnings=tuple(w.rebuild() for w in self.warnings),
+        )
 
 
-# --------------------------------------------------------------------------- one fit
+class SavedKaplanMeierFit(_Model):
+    """A :class:`KaplanMeierFit`."""
+
+    kind: Literal["kaplan_meier"] = "kaplan_meier"
+    hazards: list[Number]
+    km_lower: list[Number]
+    km_upper: list[Number]
+    log_likelihood: Number
+    data: SavedCounts
+    tail: SavedParametricFit | None = None
+    warnings: list[SavedProblem] = []
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "SavedKaplanMeierFit":
+        m = max(self.data.durations)
+        if len(self.hazards) != m or len(self.km_lower) != m + 1 or len(self.km_upper) != m + 1:
+            raise ValueError("the Kaplan-Meier hazards and band must cover months 1..m and 0..m, "
+                             "m the longest saved tenure")
+        return self
+
+    @classmethod
+    def of(cls, fit: KaplanMeierFit) -> "SavedKaplanMeierFit":
+        return cls(hazards=fit.hazards.tolist(), km_lower=fit.km_lower.tolist(), km_upper=fit.km_upper.tolist(),
+                   log_likelihood=fit.log_likelihood, data=SavedCounts.of(fit.data),
+                   tail=None if fit.tail is None else SavedParametricFit.of(fit.tail),
+                   warnings=[SavedProblem.of(p) for p in fit.warnings])
+
+    def rebuild(self) -> KaplanMeierFit:
+        return KaplanMeierFit(
+            hazards=readonly(np.array(self.hazards, dtype=np.float64)),
+            km_lower=readonly(np.array(self.km_lower, dtype=np.float64)),
+            km_upper=readonly(np.array(self.km_upper, dtype=np.float64)),
+            log_likelihood=self.log_likelihood, data=self.data.rebuild(),
+            tail=None if self.tail is None else self.tail.rebuild(),
+            warnings=tuple(w.rebuild() for w in self.warnings),
+        )
+
+
+class SavedRankingRow(_Model):
+    """One row of a ranking table (holdout columns only with a holdout)."""
+
+    family: str
+    log_likelihood: Number
+    n_parameters: Number
+    aic: Number
+    bic: Number
+    error: str | None
+    holdout_log_likelihood: Number | None = None
+    holdout_active_error: Number | None = None
+    n_holdout_customers: WholeNumber | None = None
+    delta: Number
+    rank: Number
+    akaike_weight: Number
+    stacking_weight: Number
+    weight: Number
+    uncertainty: str | None
+
+
+class SavedHoldoutRow(_Model):
+    family: str
+    holdout_log_likelihood: Number
+    holdout_active_error: Number
+    n_holdout_customers: WholeNumber
+
+
+def _frame(rows: list[_Model], dtypes: dict[str, str]) -> pd.DataFrame:
+    data = {column: pd.Series([getattr(row, column) for row in rows], dtype=dtype)
+            for column, dtype in dtypes.items()}
+    return pd.DataFrame(data, columns=list(dtypes))
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts of plain Python values (NaN stays a float)."""
+    return [dict(zip(frame.columns, (v.item() if isinstance(v, np.generic) else v for v in row)))
+            for row in frame.itertuples(index=False, name=None)]
+
+
+class SavedSegment(_Model):
+    """A :class:`SegmentResult`."""
+
+    segment: str | None
+    criterion: Literal[CRITERIA]  # type: ignore[valid-type]
+    uncertainty: Literal[UNCERTAINTY_METHODS]  # type: ignore[valid-type]
+    model_averaging: Literal[MODEL_AVERAGING_METHODS]  # type: ignore[valid-type]
+    chosen: str
+    fits: dict[str, SavedParametricFit]
+    kaplan_meier: SavedKaplanMeierFit
+    ranking: list[SavedRankingRow]
+    holdout: list[SavedHoldoutRow] | None = None
+    warnings: list[SavedProblem] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SavedSegment":
+        if any(name != fit.family for name, fit in self.fits.items()):
+            raise ValueError("each saved fit must be filed under its own family")
+        if self.chosen != KAPLAN_MEIER and self.chosen not in self.fits:
+            raise ValueError(f"the chosen family {self.chosen!r} has no saved fit")
+        with_holdout = self.holdout is not None
+        if any((row.n_holdout_customers is not None) != with_holdout for row in self.ranking):
+            raise ValueError("ranking rows must have holdout columns exactly when a holdout is saved")
+        if {row.family for row in self.ranking if row.weight > 0} - set(self.fits) - {KAPLAN_MEIER}:
+            raise ValueError("a family with a positive weight has no saved fit")
+        return self
+
+    @classmethod
+    def of(cls, result: SegmentResult) -> "SavedSegment":
+        return cls(
+            segment=result.segment, criterion=result.criterion, uncertainty=result.uncertainty,
+            model_averaging=result.model_averaging, chosen=result.fit.family,
+            fits={name: SavedParametricFit.of(fit) for name, fit in result.fits.items()
+                  if isinstance(fit, ParametricFit)},
+            kaplan_meier=SavedKaplanMeierFit.of(result.kaplan_meier),
+            ranking=[SavedRankingRow(**row) for row in _records(result.ranking)],
+            holdout=None if result.holdout is None else [SavedHoldoutRow(**r) for r in _records(result.holdout)],
+            warnings=[SavedProblem.of(p) for p in result.warnings],
+        )
+
+    def rebuild(self) -> SegmentResult:
+        kaplan_meier = self.kaplan_meier.rebuild()
+        fits: dict[str, RetentionFit] = {name: fit.rebuild() for name, fit in self.fits.items()}
+        if self.chosen == KAPLAN_MEIER:
+            fits[KAPLAN_MEIER] = kaplan_meier
+        return SegmentResult(
+            segment=self.segment, fit=fits[self.chosen],
+            ranking=_frame(self.ranking, ranking_dtypes(self.holdout is not None)),
+            kaplan_meier=kaplan_meier, fits=fits, criterion=self.criterion,
+            holdout=None if self.holdout is None else _frame(self.holdout, HOLDOUT_COLUMNS),
+            warnings=tuple(w.rebuild() for w in self.warnings),
+            uncertainty=self.uncertainty, model_averaging=self.model_averaging,
+        )
+
+
+class SavedFailure(_Model):
+    """A segment no family could be fitted to: the error class and its problems."""
+
+    error: Literal[_ERROR_CLASSES]  # type: ignore[valid-type]
+    total: WholeNumber
+    problems: list[SavedProblem]
+
+    @classmethod
+    def of(cls, error: SimcoreError) -> "SavedFailure":
+        name = type(error).__name__
+        return cls(error=name if name in _ERROR_CLASSES else "SimcoreError", total=error.total,
+                   problems=[SavedProblem.of(p) for p in error.problems])
+
+    def rebuild(self) -> SimcoreError:
+        return getattr(_errors, self.error)([p.rebuild() for p in self.problems], total=self.total)
+
+
+class SavedFitsFile(_Model):
+    """A saved-fits file."""
+
+    format: Literal["simcore.saved_fits"]
+    format_version: Literal[2]
+    metadata: dict[str, Any]
+    segments: dict[str, SavedSegment]
+    failures: dict[str, SavedFailure] = {}
+
+
+# --------------------------------------------------------------------------- plain values
+def _invalid(error: ValidationError, what: str, source: str | None) -> FitError:
+    """One problem per validation error (capped), each naming where in the file it is."""
+    problems = []
+    for item in error.errors()[:10]:
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        problems.append(Problem(f"the saved {what} is corrupt at {where}: {item['msg']}", REFIT_HINT,
+                                source=source))
+    return FitError(problems, total=error.error_count())
+
+
 def fit_to_saved(fit: RetentionFit) -> dict:
-    """See :meth:`RetentionFit.to_saved`."""
-    return {
-        "kind": "retention_fit",
-        "format_version": FORMAT_VERSION,
-        "family": fit.family,
-        "param_names": list(fit.param_names),
-        "params": _encode_array(fit.params),
-        "covariance": _encode_array(fit.covariance),
-        "natural_covariance": _encode_array(fit.natural_covariance),
-        "transforms": list(fit.transforms),
-        "log_likelihood": _encode_float(fit.log_likelihood),
-        "fit_log_likelihood": _encode_float(fit.fit_log_likelihood),
-        "aic": _encode_float(fit.aic),
-        "bic": _encode_float(fit.bic),
-        "n_customers": _encode_float(fit.n_customers),
-        "n_events": _encode_float(fit.n_events),
-        "max_observed_tenure": int(fit.max_observed_tenure),
-        "options": {str(k): _encode_value(v) for k, v in fit.options.items()},
-        "data": {
-            "durations": [int(v) for v in fit.data.durations.tolist()],
-            "events": [int(v) for v in fit.data.events.tolist()],
-            "counts": [_encode_float(v) for v in fit.data.counts.tolist()],
-        },
-        "km_lower": None if fit.km_lower is None else _encode_array(fit.km_lower),
-        "km_upper": None if fit.km_upper is None else _encode_array(fit.km_upper),
-        "tail": None if fit.tail is None else fit_to_saved(fit.tail),
-        "warnings": [_encode_problem(p) for p in fit.warnings],
-    }
-
-
-def _check_kind(saved, kind: str) -> None:
-    if not isinstance(saved, dict):
-        raise _Invalid(f"expected a saved {kind.replace('_', ' ')}, found {type(saved).__name__}")
-    if saved.get("kind") != kind:
-        raise _Invalid(f"expected a saved {kind.replace('_', ' ')}, found kind {saved.get('kind')!r}")
-    version = saved.get("format_version")
-    if version != FORMAT_VERSION:
-        raise _UnknownVersion(version)
-
-
-class _UnknownVersion(_Invalid):
-    def __init__(self, version):
-        self.version = version
-        super().__init__(f"format version {version!r} is not one this simcore reads ({FORMAT_VERSION})")
-
-
-def _decode_data(saved) -> SurvivalCounts:
-    durations = np.array([_decode_int(v) for v in saved["durations"]], dtype=np.int64)
-    events = np.array([_decode_int(v) for v in saved["events"]], dtype=np.int8)
-    counts = np.array([_decode_float(v) for v in saved["counts"]], dtype=np.float64)
-    if not (durations.shape == events.shape == counts.shape) or durations.size == 0:
-        raise _Invalid("the saved survival counts have unequal or zero lengths")
-    if np.any(durations < 1) or not np.all(np.isin(events, (0, 1))) or not np.all(counts > 0):
-        raise _Invalid("the saved survival counts are not positive tenures, 0/1 events and positive counts")
-    return SurvivalCounts(_readonly(durations), _readonly(events), _readonly(counts))
+    """One fit as plain JSON values (accepted by :func:`fit_from_saved`)."""
+    model = SavedKaplanMeierFit.of(fit) if isinstance(fit, KaplanMeierFit) else SavedParametricFit.of(fit)
+    return model.model_dump(mode="json")
 
 
 def fit_from_saved(saved) -> RetentionFit:
-    """See :meth:`RetentionFit.from_saved` (raises :class:`_Invalid` on a bad saved form)."""
-    _check_kind(saved, "retention_fit")
-    family = _decode_str(saved["family"])
-    if family not in ALL_FAMILIES:
-        raise _Invalid(f"unknown family {family!r}")
-    options = {_decode_str(k): _decode_value(v) for k, v in saved["options"].items()}
-    param_names = tuple(_decode_str(n) for n in saved["param_names"])
-    transforms = tuple(_decode_str(n) for n in saved["transforms"])
-    params = _decode_array(saved["params"])
-    covariance = _decode_array(saved["covariance"])
-    natural_covariance = _decode_array(saved["natural_covariance"])
-    p = len(param_names)
-    if params.shape != (p,) or covariance.shape != (p, p) or natural_covariance.shape != (p, p) \
-            or len(transforms) != p or params.dtype != np.float64:
-        raise _Invalid(f"the {family} parameters, transforms and covariances do not have matching sizes")
-    data = _decode_data(saved["data"])
-    max_observed_tenure = _decode_int(saved["max_observed_tenure"])
-    if max_observed_tenure != data.max_observed_tenure:
-        raise _Invalid("max_observed_tenure does not match the saved survival counts")
-    if family == KAPLAN_MEIER:
-        expected_names = tuple(f"hazard_{t}" for t in range(1, max_observed_tenure + 1))
-        expected_transforms = ("identity",) * max_observed_tenure
-    else:
-        spec = family_spec(family, options)
-        expected_names, expected_transforms = spec.param_names, spec.transforms
-    if param_names != expected_names or transforms != expected_transforms:
-        raise _Invalid(f"the parameter names or transforms are not those of the {family} family")
-    km_lower = None if saved["km_lower"] is None else _decode_array(saved["km_lower"])
-    km_upper = None if saved["km_upper"] is None else _decode_array(saved["km_upper"])
-    if family == KAPLAN_MEIER and (km_lower is None or km_upper is None
-                                   or km_lower.shape != (max_observed_tenure + 1,)
-                                   or km_upper.shape != (max_observed_tenure + 1,)):
-        raise _Invalid("the Kaplan-Meier band is missing or does not cover months 0..max_observed_tenure")
-    tail = None if saved["tail"] is None else fit_from_saved(saved["tail"])
-    return RetentionFit(
-        family=family,
-        param_names=param_names,
-        params=params,
-        covariance=covariance,
-        natural_covariance=natural_covariance,
-        transforms=transforms,
-        log_likelihood=_decode_float(saved["log_likelihood"]),
-        fit_log_likelihood=_decode_float(saved["fit_log_likelihood"]),
-        aic=_decode_float(saved["aic"]),
-        bic=_decode_float(saved["bic"]),
-        n_customers=_decode_float(saved["n_customers"]),
-        n_events=_decode_float(saved["n_events"]),
-        max_observed_tenure=max_observed_tenure,
-        data=data,
-        options=MappingProxyType(options),
-        tail=tail,
-        km_lower=km_lower,
-        km_upper=km_upper,
-        warnings=tuple(_decode_problem(p) for p in saved["warnings"]),
-    )
+    """Rebuild one fit from :func:`fit_to_saved` without refitting.
+
+    Raises
+    ------
+    FitError
+        ``saved`` is not a saved fit or is inconsistent (names the entry that is wrong).
+    """
+    kind = saved.get("kind") if isinstance(saved, dict) else None
+    model = SavedKaplanMeierFit if kind == "kaplan_meier" else SavedParametricFit
+    try:
+        return model.model_validate(saved).rebuild()
+    except ValidationError as error:
+        raise _invalid(error, "retention fit", None) from None
 
 
-# --------------------------------------------------------------------------- segments
-def segment_result_to_saved(result: SegmentResult) -> dict:
-    """See :meth:`SegmentResult.to_saved`."""
-    chosen_is_km = result.fit is result.kaplan_meier
+def segment_to_saved(result: SegmentResult) -> dict:
+    """One segment's result as plain JSON values (accepted by :func:`segment_from_saved`)."""
+    return SavedSegment.of(result).model_dump(mode="json")
+
+
+def segment_from_saved(saved) -> SegmentResult:
+    """Rebuild a segment result from :func:`segment_to_saved` without refitting."""
+    try:
+        return SavedSegment.model_validate(saved).rebuild()
+    except ValidationError as error:
+        raise _invalid(error, "segment result", None) from None
+
+
+def fits_to_saved(fits: SegmentFits) -> dict:
+    """Every segment and failure as plain JSON values (the ``segments`` and ``failures``
+    entries of a saved-fits file)."""
     return {
-        "kind": "segment_result",
-        "format_version": FORMAT_VERSION,
-        "segment": result.segment,
-        "criterion": result.criterion,
-        "fit": None if chosen_is_km else fit_to_saved(result.fit),
-        "chosen_is_kaplan_meier": chosen_is_km,
-        "kaplan_meier": fit_to_saved(result.kaplan_meier),
-        "ranking": _encode_frame(result.ranking),
-        "holdout": None if result.holdout is None else _encode_frame(result.holdout),
-        "warnings": [_encode_problem(p) for p in result.warnings],
+        "segments": {str(name): SavedSegment.of(r).model_dump(mode="json") for name, r in fits.results.items()},
+        "failures": {str(name): SavedFailure.of(e).model_dump(mode="json") for name, e in fits.failures.items()},
     }
 
 
-def segment_result_from_saved(saved) -> SegmentResult:
-    """See :meth:`SegmentResult.from_saved`."""
-    _check_kind(saved, "segment_result")
-    kaplan_meier = fit_from_saved(saved["kaplan_meier"])
-    if kaplan_meier.family != KAPLAN_MEIER:
-        raise _Invalid("the kaplan_meier entry holds a fit of another family")
-    chosen_is_km = saved["chosen_is_kaplan_meier"]
-    if not isinstance(chosen_is_km, bool):
-        raise _Invalid("chosen_is_kaplan_meier must be true or false")
-    chosen = kaplan_meier if chosen_is_km else fit_from_saved(saved["fit"])
-    return SegmentResult(
-        segment=_decode_str(saved["segment"], allow_none=True),
-        fit=chosen,
-        ranking=_decode_frame(saved["ranking"]),
-        kaplan_meier=kaplan_meier,
-        fits={chosen.family: chosen},
-        criterion=_decode_str(saved["criterion"]),
-        holdout=None if saved["holdout"] is None else _decode_frame(saved["holdout"]),
-        warnings=tuple(_decode_problem(p) for p in saved["warnings"]),
-    )
-
-
-def segment_fits_to_saved(fits: SegmentFits) -> dict:
-    """See :meth:`SegmentFits.to_saved`."""
-    failures = {}
-    for segment, error in fits.failures.items():
-        name = type(error).__name__
-        failures[str(segment)] = {
-            "error": name if name in _ERROR_CLASSES else "SimcoreError",
-            "total": int(error.total),
-            "problems": [_encode_problem(p) for p in error.problems],
-        }
-    return {
-        "kind": "segment_fits",
-        "format_version": FORMAT_VERSION,
-        "results": {str(segment): segment_result_to_saved(r) for segment, r in fits.results.items()},
-        "failures": failures,
-    }
-
-
-def segment_fits_from_saved(saved) -> SegmentFits:
-    """See :meth:`SegmentFits.from_saved`."""
-    _check_kind(saved, "segment_fits")
-    results = {_decode_str(k): segment_result_from_saved(v) for k, v in saved["results"].items()}
-    failures = {}
-    for segment, entry in saved["failures"].items():
-        cls = _ERROR_CLASSES.get(entry["error"])
-        if cls is None:
-            raise _Invalid(f"unknown error class {entry['error']!r}")
-        failures[_decode_str(segment)] = cls([_decode_problem(p) for p in entry["problems"]],
-                                              total=_decode_int(entry["total"]))
-    return SegmentFits(results, failures)
-
-
-# --------------------------------------------------------------------------- errors
-@contextmanager
-def reading_saved(source: str | None, what: str):
-    """Turn any defect of a saved form into a :class:`FitError` naming ``source``."""
+def fits_from_saved(saved: dict) -> SegmentFits:
+    """Rebuild :class:`SegmentFits` from :func:`fits_to_saved`."""
     try:
-        yield
-    except _UnknownVersion as error:
-        raise FitError(Problem(
-            f"the saved {what} has format version {error.version!r}; this simcore reads version "
-            f"{FORMAT_VERSION}", REFIT_HINT, source=source,
-        )) from None
-    except (_Invalid, KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-        detail = f"missing entry {error}" if isinstance(error, KeyError) else str(error)
-        raise FitError(Problem(
-            f"the saved {what} is corrupt ({detail})", REFIT_HINT, source=source,
-        )) from None
+        document = SavedFitsFile.model_validate(
+            {"format": FILE_FORMAT, "format_version": FORMAT_VERSION, "metadata": {}, **saved})
+    except ValidationError as error:
+        raise _invalid(error, "segment fits", None) from None
+    return _rebuild_file(document)
 
 
-def encoding_saved(encode):
-    """``encode()``, with an unsaveable value (an option of an unknown type) as a FitError."""
-    try:
-        return encode()
-    except _Invalid as error:
-        raise FitError(Problem(f"the fit cannot be saved: {error}",
-                               "save fits made by simcore.retention only")) from None
+def _rebuild_file(document: SavedFitsFile) -> SegmentFits:
+    return SegmentFits({name: segment.rebuild() for name, segment in document.segments.items()},
+                       {name: failure.rebuild() for name, failure in document.failures.items()})
 
 
 # --------------------------------------------------------------------------- files
@@ -467,9 +478,8 @@ def save_fits(fits: SegmentFits, path, *, metadata: dict) -> None:
     Parameters
     ----------
     fits : SegmentFits
-        Per-segment results; each segment keeps its chosen fit, its Kaplan-Meier fit, its
-        ranking and holdout tables and its warnings (the candidate fits that were not
-        chosen are not saved).
+        Per-segment results (every candidate fit, the Kaplan-Meier fit, the ranking with
+        weights, the holdout table, settings and warnings of each segment).
     path : str or path-like
         File to write. It is written to a temporary file in the same folder first and then
         renamed over ``path``, so an interrupted save never leaves half a file.
@@ -481,8 +491,6 @@ def save_fits(fits: SegmentFits, path, *, metadata: dict) -> None:
     ------
     OutputError
         ``metadata`` is not a JSON-ready dict, or the file cannot be written.
-    FitError
-        A fit holds something that cannot be saved.
     """
     path = Path(path)
     if not isinstance(metadata, dict):
@@ -498,12 +506,8 @@ def save_fits(fits: SegmentFits, path, *, metadata: dict) -> None:
             "use only text, whole and finite numbers, true/false, null, lists and dicts with text keys",
             source=str(path), field="metadata",
         )) from None
-    document = {
-        "format": FILE_FORMAT,
-        "format_version": FORMAT_VERSION,
-        "metadata": metadata,
-        "fits": encoding_saved(lambda: segment_fits_to_saved(fits)),
-    }
+    document = {"format": FILE_FORMAT, "format_version": FORMAT_VERSION, "metadata": metadata,
+                **fits_to_saved(fits)}
     text = json.dumps(document, allow_nan=False, indent=1) + "\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -522,8 +526,12 @@ def save_fits(fits: SegmentFits, path, *, metadata: dict) -> None:
         )) from None
 
 
+class _NonStandardJson(ValueError):
+    pass
+
+
 def _reject_constant(token: str):
-    raise _Invalid(f"the file contains the non-standard JSON value {token}")
+    raise _NonStandardJson(f"the file contains the non-standard JSON value {token}")
 
 
 def load_fits(path) -> tuple[SegmentFits, dict]:
@@ -533,7 +541,6 @@ def load_fits(path) -> tuple[SegmentFits, dict]:
     -------
     fits : SegmentFits
         Rebuilt exactly: curves, summaries and seeded draws equal those of the saved fits.
-        ``SegmentResult.fits`` holds only the chosen fit of each segment.
     metadata : dict
         What was passed to :func:`save_fits`.
 
@@ -541,8 +548,8 @@ def load_fits(path) -> tuple[SegmentFits, dict]:
     ------
     FitError
         The file is missing or unreadable, is not a saved-fits file, has a format version
-        this simcore does not read, or is corrupt; the problem names the file and says to
-        refit.
+        this simcore does not read, or is corrupt; every problem names the file, says what
+        is wrong and where, and says to refit.
     """
     source = str(path)
     try:
@@ -552,6 +559,8 @@ def load_fits(path) -> tuple[SegmentFits, dict]:
         raise FitError(Problem(f"cannot read saved fits: {reason}", REFIT_HINT, source=source)) from None
     try:
         document = json.loads(text, parse_constant=_reject_constant)
+    except _NonStandardJson as error:
+        raise FitError(Problem(f"saved fits are corrupt: {error}", REFIT_HINT, source=source)) from None
     except (ValueError, RecursionError) as error:
         raise FitError(Problem(f"saved fits are not valid JSON ({error})", REFIT_HINT, source=source)) from None
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
@@ -564,12 +573,12 @@ def load_fits(path) -> tuple[SegmentFits, dict]:
             f"saved fits have format version {document.get('format_version')!r}; this simcore reads "
             f"version {FORMAT_VERSION}", REFIT_HINT, source=source,
         ))
-    with reading_saved(source, "fits"):
-        metadata = document["metadata"]
-        if not isinstance(metadata, dict):
-            raise _Invalid("metadata is not an object")
-        fits = segment_fits_from_saved(document["fits"])
-    return fits, metadata
+    try:
+        validated = SavedFitsFile.model_validate(document)
+    except ValidationError as error:
+        raise _invalid(error, "fits", source) from None
+    return _rebuild_file(validated), validated.metadata
 
 
-__all__ = ["FILE_FORMAT", "FORMAT_VERSION", "load_fits", "save_fits"]
+__all__ = ["FILE_FORMAT", "FORMAT_VERSION", "fit_from_saved", "fit_to_saved", "fits_from_saved", "fits_to_saved",
+           "load_fits", "save_fits", "segment_from_saved", "segment_to_saved"]

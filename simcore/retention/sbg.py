@@ -1,4 +1,9 @@
-"""Shifted-beta-geometric (sBG) retention model of Fader & Hardie.
+"""Shifted-beta-geometric (sBG) retention model of Fader & Hardie: closed forms.
+
+The sBG family is fitted like every other family (:mod:`simcore.retention.grid_fit`; its
+survival function and gradient are in :mod:`simcore.retention.families`); this module
+holds its log-likelihood and the closed-form DEL and DERL, which the tests use as
+references.
 
 Each customer churns at the end of every period with a constant probability ``theta``;
 ``theta`` varies across customers as Beta(alpha, beta). For the lifetime ``T`` (number of
@@ -18,47 +23,15 @@ setting: the perils of ignoring heterogeneity." Marketing Science 29(1), 85-93.
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize, special
-
-from simcore.errors import FitError, Problem
-
-
-def _log_likelihood_terms(log_ab: np.ndarray, durations, events, weights):
-    """Log-likelihood, gradient and Hessian on (log alpha, log beta), analytic.
-
-    Uses d/dx log B(x, y) = psi(x) - psi(x + y) and the trigamma function for second
-    derivatives, then the chain rule to the log scale.
-    """
-    a, b = np.exp(log_ab)
-    t = durations
-    ev = events.astype(bool)
-    # Each observation contributes log B(x, y) - log B(a, b) with (x, y) = (a + 1, b + t - 1)
-    # for a churn at t and (a, b + t) for a customer still active after t.
-    x = np.where(ev, a + 1.0, a)
-    y = np.where(ev, b + t - 1.0, b + t)
-    w = weights
-    total = w.sum()
-    ll = float(np.sum(w * special.betaln(x, y)) - total * special.betaln(a, b))
-
-    psi_xy = special.digamma(x + y)
-    grad_a = np.sum(w * (special.digamma(x) - psi_xy)) - total * (special.digamma(a) - special.digamma(a + b))
-    grad_b = np.sum(w * (special.digamma(y) - psi_xy)) - total * (special.digamma(b) - special.digamma(a + b))
-
-    tri_xy = special.polygamma(1, x + y)
-    tri_ab = special.polygamma(1, a + b)
-    h_aa = np.sum(w * (special.polygamma(1, x) - tri_xy)) - total * (special.polygamma(1, a) - tri_ab)
-    h_bb = np.sum(w * (special.polygamma(1, y) - tri_xy)) - total * (special.polygamma(1, b) - tri_ab)
-    h_ab = -np.sum(w * tri_xy) + total * tri_ab
-
-    gradient = np.array([a * grad_a, b * grad_b])
-    hessian = np.array(
-        [[a * a * h_aa + a * grad_a, a * b * h_ab], [a * b * h_ab, b * b * h_bb + b * grad_b]]
-    )
-    return ll, gradient, hessian
+from scipy import special
 
 
 def sbg_log_likelihood(alpha: float, beta: float, durations, events, weights=None) -> float:
     """sBG log-likelihood of (possibly aggregated) survival data.
+
+    A churn at ``t`` contributes ``log P(T = t) = log B(alpha + 1, beta + t - 1) - log
+    B(alpha, beta)``; a customer still active after ``t`` periods contributes
+    ``log S(t) = log B(alpha, beta + t) - log B(alpha, beta)``.
 
     Parameters
     ----------
@@ -71,66 +44,12 @@ def sbg_log_likelihood(alpha: float, beta: float, durations, events, weights=Non
     weights
         Number of customers per row (frequency weights); ones when omitted.
     """
-    durations = np.asarray(durations, dtype=float)
-    events = np.asarray(events)
-    weights = np.ones_like(durations) if weights is None else np.asarray(weights, dtype=float)
-    ll, _, _ = _log_likelihood_terms(np.log([alpha, beta]), durations, events, weights)
-    return ll
-
-
-def fit_sbg(durations, events, weights) -> tuple[np.ndarray, np.ndarray, float]:
-    """Maximum-likelihood sBG fit on (log alpha, log beta).
-
-    Returns
-    -------
-    params : ndarray, shape (2,)
-        (alpha, beta), natural scale.
-    covariance : ndarray, shape (2, 2)
-        Inverse of the observed information (minus the analytic Hessian of the
-        log-likelihood) on (log alpha, log beta).
-    log_likelihood : float
-    """
-    durations = np.asarray(durations, dtype=float)
-    events = np.asarray(events)
-    weights = np.asarray(weights, dtype=float)
-
-    def negative(z):
-        ll, g, h = _log_likelihood_terms(z, durations, events, weights)
-        return -ll, -g, -h
-
-    cache: dict = {}
-
-    def value(z):
-        cache["last"] = (tuple(z), negative(z))
-        return cache["last"][1][0]
-
-    def gradient(z):
-        return negative(z)[1]
-
-    def hessian(z):
-        return negative(z)[2]
-
-    with np.errstate(over="ignore", invalid="ignore"):
-        result = optimize.minimize(
-            value, x0=np.zeros(2), jac=gradient, hess=hessian, method="trust-exact",
-            options={"gtol": 1e-9, "maxiter": 500},
-        )
-    if not np.all(np.isfinite(result.x)) or np.max(np.abs(result.x)) > 30:
-        raise FitError(
-            Problem(
-                "the shifted-beta-geometric fit did not converge (parameters ran off to "
-                f"alpha={np.exp(result.x[0]):.3g}, beta={np.exp(result.x[1]):.3g})",
-                "this happens when churn shows no heterogeneity or no churn at all; use another family",
-                field="retention.family",
-            )
-        )
-    ll, _, h = _log_likelihood_terms(result.x, durations, events, weights)
-    information = -h
-    try:
-        covariance = np.linalg.inv(information)
-    except np.linalg.LinAlgError:
-        covariance = np.linalg.pinv(information)
-    return np.exp(result.x), covariance, ll
+    t = np.asarray(durations, dtype=float)
+    churned = np.asarray(events).astype(bool)
+    w = np.ones_like(t) if weights is None else np.asarray(weights, dtype=float)
+    x = np.where(churned, alpha + 1.0, alpha)
+    y = np.where(churned, beta + t - 1.0, beta + t)
+    return float(np.sum(w * special.betaln(x, y)) - w.sum() * special.betaln(alpha, beta))
 
 
 def sbg_discounted_expected_lifetime(alpha: float, beta: float, discount_rate_per_period: float) -> float:

@@ -1,11 +1,19 @@
-"""Choosing a survival family per segment, with warnings and an optional holdout check.
+"""Choosing and weighing survival families per segment, with warnings and a holdout check.
 
 Ranking
     Every candidate parametric family is fitted on the segment's aggregated data and ranked
     by AIC or BIC computed on the monthly-grid log-likelihood (comparable across discrete
-    and continuous families; see :mod:`simcore.retention.fit`). Kaplan-Meier is always
-    fitted too (for plots and checks) but never ranked. A family that fails to fit stays in
-    the ranking table with its reason and is skipped.
+    and continuous families; see :mod:`simcore.retention.likelihood`). Kaplan-Meier is
+    always fitted too (for plots and checks) but never ranked. A family that fails to fit
+    stays in the ranking table with its reason and is skipped.
+
+Weights and uncertainty
+    The ranking table carries every family's Akaike weight (and stacking weight with a
+    holdout) and the ``weight`` the segment's survival model uses
+    (:mod:`simcore.retention.averaging`). Every family with a positive weight gets its
+    bootstrap pool and the full conditioning check (:mod:`simcore.retention.conditioning`);
+    with ``uncertainty="auto"`` an ill-conditioned one is drawn from its pool, with a
+    warning naming the segment and the family.
 
 Extrapolation warnings (severity "warning")
     * fewer than :data:`MIN_EVENTS` (30) churn events: parameter uncertainty is large and
@@ -14,49 +22,58 @@ Extrapolation warnings (severity "warning")
       the least that shows whether the hazard falls with tenure, and projections run for
       years.
 
-Holdout check (calendar-time split)
-    With each customer's signup month offset ``s`` (whole months on any fixed origin) and
-    the last observed month ``W`` (default ``max(s + duration)``), the cutoff is
-    ``c = W - holdout_months``. Customers who signed up before ``c`` are cut back to what
-    was known at ``c`` (tenure ``min(duration, c - s)``, churned only if they churned by
-    then) and every candidate family is refitted on that. Each customer still active at
-    ``c`` (tenure ``a = c - s``) is then scored on what happened next, using the
-    conditional curve ``S(a + k) / S(a)``:
-
-    * ``holdout_log_likelihood``: mean over those customers of ``log P(observed outcome)``
-      (churn at ``T``: ``(S(T-1) - S(T)) / S(a)``; still active at ``W``: ``S(W-s) / S(a)``);
-    * ``holdout_active_error``: mean absolute difference, over holdout months
-      ``k = 1..holdout_months``, between predicted and observed share of those customers
-      still active.
-
-    Customers who signed up on or after ``c`` are not used. ``criterion="holdout"`` ranks by
-    the holdout log-likelihood (then refits the chosen family on all data).
+Holdout check
+    With signup months and ``holdout_months``, every family is refitted on what was known
+    ``holdout_months`` before the end of the window and scored on what happened next
+    (:mod:`simcore.retention.holdout`). ``criterion="holdout"`` ranks by the holdout
+    log-likelihood (then uses the chosen family fitted on all data); stacking weights
+    come from the same probabilities.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from simcore.errors import DataError, FitError, Problem, SimcoreError
-from simcore.retention.families import KAPLAN_MEIER, PARAMETRIC_FAMILIES
-from simcore.retention.fit import (
-    RetentionFit,
-    SurvivalCounts,
-    _fit_counts,
-    aggregate_survival,
+from simcore.retention.averaging import (
+    SurvivalModel,
+    akaike_weights,
+    check_methods,
+    stacking_weights,
+    truncate,
 )
+from simcore.retention.counts import SurvivalCounts, aggregate_survival
+from simcore.retention.fitting import fit_counts
+from simcore.retention.holdout import HOLDOUT_COLUMNS, holdout_table
+from simcore.retention.kaplan_meier import KaplanMeierFit
+from simcore.retention.names import (
+    AUTO_FAMILIES,
+    CRITERIA,
+    DEFAULT_MODEL_AVERAGING,
+    KAPLAN_MEIER,
+    PARAMETRIC_FAMILIES,
+    choices_text,
+    label,
+)
+from simcore.retention.records import ParametricFit, RetentionFit
 
 #: Fewer churn events than this triggers an extrapolation warning.
 MIN_EVENTS = 30
 #: A longest observed tenure (months) shorter than this triggers an extrapolation warning.
 MIN_WINDOW_MONTHS = 12
-#: Candidates of ``family="auto"``.
-AUTO_FAMILIES = PARAMETRIC_FAMILIES
-CRITERIA = ("aic", "bic", "holdout")
+#: More failed bootstrap refits than this share of the resamples triggers a warning.
+MAX_FAILED_REFITS = 0.1
+
+#: Columns of the ranking table and their dtypes (the saved format rebuilds it from this).
+RANKING_COLUMNS = {
+    "family": "object", "log_likelihood": "float64", "n_parameters": "float64", "aic": "float64",
+    "bic": "float64", "error": "object", "delta": "float64", "rank": "float64",
+    "akaike_weight": "float64", "stacking_weight": "float64", "weight": "float64", "uncertainty": "object",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,11 +84,13 @@ class SegmentResult:
     ----------
     segment : str or None
     fit : RetentionFit
-        The chosen fit.
+        The chosen fit (best by the criterion).
     ranking : DataFrame
-        One row per candidate: family, log_likelihood, n_parameters, aic, bic,
-        delta (criterion minus the best), rank (1 = chosen; NaN for failures), error.
-    kaplan_meier : RetentionFit
+        One row per candidate: family, log_likelihood, n_parameters, aic, bic, error,
+        (holdout columns), delta (criterion minus the best), rank (1 = chosen; NaN for
+        failures), akaike_weight, stacking_weight (NaN without a holdout), weight (used
+        by :meth:`survival_model`), uncertainty (how the family's parameters are drawn).
+    kaplan_meier : KaplanMeierFit
         Non-parametric curve of the same data (for plots and comparisons).
     fits : mapping of family -> RetentionFit
         Every candidate that fitted.
@@ -79,122 +98,93 @@ class SegmentResult:
     holdout : DataFrame or None
         Per family: holdout_log_likelihood, holdout_active_error, n_holdout_customers.
     warnings : tuple of Problem
+    uncertainty : str
+        ``"auto"``, ``"asymptotic"`` or ``"bootstrap"``: how parameters are drawn.
+    model_averaging : str
+        ``"none"``, ``"akaike"`` or ``"stacking"``: how :attr:`weights` were made.
     """
 
     segment: str | None
     fit: RetentionFit
     ranking: pd.DataFrame
-    kaplan_meier: RetentionFit
+    kaplan_meier: KaplanMeierFit
     fits: Mapping[str, RetentionFit]
     criterion: str
     holdout: pd.DataFrame | None = None
     warnings: tuple[Problem, ...] = ()
+    uncertainty: str = "auto"
+    model_averaging: str = "none"
+
+    @property
+    def weights(self) -> pd.Series:
+        """Weight of each family in :meth:`survival_model` (index: family; sums to 1)."""
+        table = self.ranking.set_index("family")["weight"]
+        return table[table > 0].astype(float)
+
+    def survival_model(self, uncertainty: str | None = None, averaging: str | None = None) -> SurvivalModel:
+        """What the simulation engine draws this segment's survival curves from.
+
+        Parameters
+        ----------
+        uncertainty : {"auto", "asymptotic", "bootstrap"}, optional
+            Default: the setting the segment was fitted with.
+        averaging : {"none", "akaike", "stacking"}, optional
+            Default: the setting the segment was fitted with (whose weight column the
+            ranking holds). Another setting takes its weights from the ranking's
+            ``akaike_weight`` or ``stacking_weight`` column.
+
+        Returns
+        -------
+        SurvivalModel
+            The chosen fit alone, or the weighted families; ``survival_draws(n_draws,
+            n_months, seed, method=None)`` draws a family per row, then its parameters.
+        """
+        uncertainty = self.uncertainty if uncertainty is None else uncertainty
+        averaging = self.model_averaging if averaging is None else averaging
+        check_methods(uncertainty, averaging)
+        if averaging == self.model_averaging:
+            weights = self.weights
+        else:
+            weights = pd.Series(_model_weights(averaging, self.ranking, self.fit.family, self.segment))
+            weights = weights[weights > 0]
+        fits = tuple(self.fits[name] for name in weights.index)
+        return SurvivalModel(fits, tuple(float(w) for w in weights), uncertainty, averaging)
 
     def to_dict(self) -> dict:
-        """JSON-ready: the chosen fit, the ranking and the warnings."""
+        """JSON-ready: the chosen fit, the ranking (with weights) and the warnings."""
         ranking = self.ranking.replace({np.nan: None}).to_dict(orient="records")
         return {
             "segment": self.segment,
             "criterion": self.criterion,
+            "uncertainty": self.uncertainty,
+            "model_averaging": self.model_averaging,
             "chosen": self.fit.to_dict(),
+            "weights": {name: float(w) for name, w in self.weights.items()},
             "ranking": ranking,
             "warnings": [p.format() for p in self.warnings],
         }
 
-    def to_saved(self) -> dict:
-        """This result as plain JSON values, for :meth:`from_saved`.
 
-        Keeps the chosen fit, the Kaplan-Meier fit, the ranking table (every candidate,
-        as records with column dtypes), the holdout table, the criterion and the warnings.
-        The candidate fits that were not chosen are dropped; their rows stay in the
-        ranking.
-        """
-        from simcore.retention.saved import encoding_saved, segment_result_to_saved
-
-        return encoding_saved(lambda: segment_result_to_saved(self))
-
-    @classmethod
-    def from_saved(cls, saved: dict) -> "SegmentResult":
-        """Rebuild a result from :meth:`to_saved` without refitting.
-
-        ``fits`` of the rebuilt result holds only the chosen fit (see :meth:`to_saved`).
-
-        Raises
-        ------
-        FitError
-            ``saved`` is not a saved segment result or is corrupt.
-        """
-        from simcore.retention.saved import reading_saved, segment_result_from_saved
-
-        with reading_saved(None, "segment result"):
-            return segment_result_from_saved(saved)
+def _where(segment: str | None) -> str:
+    return f"segment {segment!r}: " if segment is not None else ""
 
 
 def _extrapolation_warnings(data: SurvivalCounts, segment: str | None) -> list[Problem]:
-    where = f"segment {segment!r}: " if segment is not None else ""
     problems = []
     if data.n_events < MIN_EVENTS:
         problems.append(Problem(
-            f"{where}only {data.n_events:g} churn events (fewer than {MIN_EVENTS}); the fitted curve "
+            f"{_where(segment)}only {data.n_events:g} churn events (fewer than {MIN_EVENTS}); the fitted curve "
             "and its extrapolation are poorly determined",
             "merge small segments (segments.min_customers) or treat its projections as indicative",
             field="segments", severity="warning",
         ))
     if data.max_observed_tenure < MIN_WINDOW_MONTHS:
         problems.append(Problem(
-            f"{where}the longest observed tenure is {data.max_observed_tenure} months (under "
+            f"{_where(segment)}the longest observed tenure is {data.max_observed_tenure} months (under "
             f"{MIN_WINDOW_MONTHS}); extrapolating beyond it is guesswork",
             "use a longer history or a shorter horizon", field="data", severity="warning",
         ))
     return problems
-
-
-def _holdout_split(durations, events, signup_offsets, holdout_months, window_end):
-    """Data known at the cutoff, and the customers active at the cutoff for scoring."""
-    s = np.asarray(signup_offsets, dtype=np.int64)
-    d = np.asarray(durations, dtype=np.int64)
-    e = np.asarray(events).astype(bool)
-    if s.shape != d.shape:
-        raise DataError(Problem(
-            f"signup_offsets has shape {s.shape} but durations {d.shape}",
-            "pass one signup month offset per customer", field="signup_offsets",
-        ))
-    end = int(window_end) if window_end is not None else int((s + d).max())
-    cutoff = end - int(holdout_months)
-    before = s < cutoff
-    if not before.any():
-        raise FitError(Problem(
-            f"no customer signed up before the holdout cutoff (month {cutoff})",
-            "use fewer holdout_months", field="retention.holdout_months",
-        ))
-    known = np.minimum(d, cutoff - s)
-    churned_by_cutoff = e & (d <= cutoff - s)
-    active_at_cutoff = before & (d > cutoff - s)
-    return (known[before], churned_by_cutoff[before], s[before], d, e, s, active_at_cutoff, cutoff, end)
-
-
-def _score_holdout(fit: RetentionFit, d, e, s, active, cutoff, end, holdout_months) -> tuple[float, float]:
-    age = (cutoff - s[active]).astype(np.int64)
-    dur = d[active]
-    churn = e[active]
-    last = int(max(dur.max(initial=0), (end - s[active]).max(initial=0))) + 1
-    curve = fit.survival(np.arange(last + 1))
-    s_age = curve[age]
-    prob = np.where(churn, curve[np.maximum(dur - 1, 0)] - curve[dur], curve[dur]) / s_age
-    log_likelihood = float(np.mean(np.log(np.maximum(prob, 1e-300))))
-    errors = []
-    for k in range(1, int(holdout_months) + 1):
-        observed_cover = (end - s[active]) >= age + k
-        if not observed_cover.any():
-            continue
-        predicted = np.mean(curve[age[observed_cover] + k] / s_age[observed_cover])
-        # active after a + k months: T > a + k; a customer still active at the end of the
-        # window has T > duration, so duration >= a + k suffices
-        horizon = age[observed_cover] + k
-        observed = np.mean(np.where(churn[observed_cover], dur[observed_cover] > horizon,
-                                    dur[observed_cover] >= horizon))
-        errors.append(abs(predicted - observed))
-    return log_likelihood, float(np.mean(errors)) if errors else float("nan")
 
 
 def _fit_candidates(families, data, options):
@@ -202,136 +192,13 @@ def _fit_candidates(families, data, options):
     failures: dict[str, str] = {}
     for family in families:
         try:
-            fits[family] = _fit_counts(family, data, dict(options))
+            fits[family] = fit_counts(family, data, **options)
         except SimcoreError as error:
             failures[family] = "; ".join(p.message for p in error.problems)
     return fits, failures
 
 
-def fit_segment(
-    durations,
-    events,
-    weights=None,
-    *,
-    family: str = "auto",
-    criterion: str = "aic",
-    candidates: Sequence[str] | None = None,
-    km_tail: str | None = None,
-    breakpoints: Sequence[float] | None = None,
-    likelihood: str = "interval",
-    signup_offsets=None,
-    holdout_months: int | None = None,
-    window_end: int | None = None,
-    segment: str | None = None,
-) -> SegmentResult:
-    """Fit, rank and choose a survival family for one segment.
-
-    Parameters
-    ----------
-    durations, events, weights
-        Survival data as in :func:`simcore.retention.fit_family`.
-    family : str
-        ``"auto"`` ranks ``candidates`` (default: every parametric family); a family name
-        fits only that one (``"kaplan_meier"`` included, with ``km_tail``).
-    criterion : {"aic", "bic", "holdout"}
-        Ranking criterion; ``"holdout"`` needs ``signup_offsets`` and ``holdout_months``.
-    candidates : sequence of str, optional
-        Families considered by ``"auto"``.
-    km_tail : str, optional
-        Parametric family that extrapolates Kaplan-Meier past the observed window. Without
-        it, a Kaplan-Meier fit refuses to project past its data.
-    breakpoints : sequence of float, optional
-        Piecewise-exponential breakpoints, months.
-    likelihood : {"interval", "continuous"}
-        How lifelines families treat monthly churn (see :mod:`simcore.retention.fit`).
-    signup_offsets : array-like of int, shape (n,), optional
-        Signup month of each row on a fixed origin (whole months); rows must be one
-        customer each (no weights) for the holdout check.
-    holdout_months : int, optional
-        Length of the holdout at the end of the window (see module notes).
-    window_end : int, optional
-        Month offset of the end of observation; default ``max(signup + duration)``.
-    segment : str, optional
-        Name used in warnings.
-
-    Returns
-    -------
-    SegmentResult
-    """
-    if criterion not in CRITERIA:
-        raise FitError(Problem(
-            f"unknown criterion {criterion!r}", "choose one of " + ", ".join(CRITERIA),
-            field="retention.criterion",
-        ))
-    data = aggregate_survival(durations, events, weights, source=segment)
-    options: dict = {"likelihood": likelihood}
-    if breakpoints is not None:
-        options["breakpoints"] = tuple(breakpoints)
-    if family == "auto":
-        families = tuple(candidates) if candidates is not None else AUTO_FAMILIES
-        bad = [f for f in families if f not in PARAMETRIC_FAMILIES]
-        if bad:
-            raise FitError(Problem(
-                f"candidates {bad} are not parametric families",
-                "choose among " + ", ".join(PARAMETRIC_FAMILIES), field="retention.candidates",
-            ))
-    else:
-        families = (family,)
-    warnings_: list[Problem] = _extrapolation_warnings(data, segment)
-
-    km_options = dict(options)
-    if km_tail is not None:
-        km_options["km_tail"] = km_tail
-    kaplan_meier = _fit_counts(KAPLAN_MEIER, data, km_options)
-
-    ranked_families = tuple(f for f in families if f != KAPLAN_MEIER)
-    fits, failures = _fit_candidates(ranked_families, data, options)
-    if family == KAPLAN_MEIER:
-        fits[KAPLAN_MEIER] = kaplan_meier
-
-    holdout = None
-    if holdout_months is not None:
-        if signup_offsets is None or weights is not None:
-            raise FitError(Problem(
-                "the holdout check needs one row per customer with signup_offsets",
-                "pass signup_offsets and no weights, or drop holdout_months",
-                field="retention.holdout_months",
-            ))
-        known_d, known_e, _, d, e, s, active, cutoff, end = _holdout_split(
-            durations, events, signup_offsets, holdout_months, window_end
-        )
-        known = aggregate_survival(known_d, known_e, source=segment)
-        rows = []
-        for name in list(fits):
-            try:
-                early = _fit_counts(name, known, dict(km_options if name == KAPLAN_MEIER else options))
-                ll, err = _score_holdout(early, d, e, s, active, cutoff, end, holdout_months)
-            except SimcoreError as error:
-                ll, err = float("nan"), float("nan")
-                failures.setdefault(name, "holdout: " + "; ".join(p.message for p in error.problems))
-            rows.append({"family": name, "holdout_log_likelihood": ll, "holdout_active_error": err,
-                         "n_holdout_customers": int(active.sum())})
-        holdout = pd.DataFrame(rows, columns=["family", "holdout_log_likelihood", "holdout_active_error",
-                                              "n_holdout_customers"])
-
-    ranking = _ranking_table(fits, failures, criterion, holdout)
-    ranked = ranking.dropna(subset=["rank"])
-    if ranked.empty:
-        raise FitError(Problem(
-            f"{'segment ' + repr(segment) + ': ' if segment else ''}no family could be fitted: "
-            + "; ".join(f"{k}: {v}" for k, v in failures.items()),
-            "check that the segment has churn events, or merge it with another segment",
-            field="retention.family",
-        ))
-    chosen = fits[ranked.iloc[0]["family"]]
-    if family == KAPLAN_MEIER:
-        chosen = kaplan_meier
-    warnings_ = warnings_ + list(chosen.warnings)
-    return SegmentResult(segment, chosen, ranking, kaplan_meier, dict(fits), criterion, holdout,
-                         tuple(warnings_))
-
-
-def _ranking_table(fits, failures, criterion, holdout) -> pd.DataFrame:
+def _ranking_table(fits, failures, criterion, holdout, probabilities) -> pd.DataFrame:
     rows = []
     for name, fit in fits.items():
         rows.append({"family": name, "log_likelihood": fit.log_likelihood, "n_parameters": len(fit.params),
@@ -341,6 +208,7 @@ def _ranking_table(fits, failures, criterion, holdout) -> pd.DataFrame:
             rows.append({"family": name, "log_likelihood": np.nan, "n_parameters": np.nan,
                          "aic": np.nan, "bic": np.nan, "error": reason})
     table = pd.DataFrame(rows, columns=["family", "log_likelihood", "n_parameters", "aic", "bic", "error"])
+    table = table.astype({k: RANKING_COLUMNS[k] for k in table.columns})
     if holdout is not None:
         table = table.merge(holdout, on="family", how="left")
         score = -table["holdout_log_likelihood"] if criterion == "holdout" else table[criterion]
@@ -356,7 +224,206 @@ def _ranking_table(fits, failures, criterion, holdout) -> pd.DataFrame:
     order_key = score.where(np.isfinite(score))
     table["delta"] = order_key - order_key.min()
     table["rank"] = order_key.rank(method="first")
+    akaike = akaike_weights(dict(zip(table["family"], table["aic"].where(table["rank"].notna()))))
+    table["akaike_weight"] = table["family"].map(akaike).astype(float)
+    if probabilities:
+        ranked = table.loc[table["rank"].notna(), "family"]
+        stacking = stacking_weights({name: probabilities.get(name, np.array([np.nan])) for name in ranked})
+        table["stacking_weight"] = table["family"].map(stacking).fillna(0.0).astype(float)
+    else:
+        table["stacking_weight"] = np.nan
     return table.sort_values(["rank", "family"], na_position="last").reset_index(drop=True)
+
+
+def _model_weights(averaging: str, ranking: pd.DataFrame, chosen: str, segment) -> dict[str, float]:
+    """Weight per family of the survival model for ``averaging``."""
+    if averaging == "none" or chosen == KAPLAN_MEIER:
+        return {name: float(name == chosen) for name in ranking["family"]}
+    column = "akaike_weight" if averaging == "akaike" else "stacking_weight"
+    weights = ranking.set_index("family")[column]
+    if weights.isna().all():
+        raise FitError(Problem(
+            f"{_where(segment)}model averaging 'stacking' needs holdout scores",
+            "set retention.holdout_months (date-shaped books), or use model_averaging 'akaike' or 'none'",
+            field="retention.model_averaging",
+        ))
+    return truncate(weights.fillna(0.0).to_dict())
+
+
+def _conditioning_warning(fit: ParametricFit, weight: float, uncertainty: str, segment) -> Problem:
+    share = f" (weight {weight:.0%} in the model average)" if weight < 1 else ""
+    reasons = "; ".join(fit.conditioning.reasons)
+    if uncertainty == "auto":
+        done = ("its parameter draws use a bootstrap of the aggregated (tenure, churned) counts "
+                f"({len(fit.bootstrap_pool().params)} refits) instead of the asymptotic normal approximation")
+        hint = "the bootstrap is the safe choice here; compare families in the ranking table if the curve matters"
+    else:
+        done = "its asymptotic parameter draws are kept because retention.uncertainty is 'asymptotic'"
+        hint = "set retention.uncertainty to auto (or bootstrap) to draw from a bootstrap instead"
+    return Problem(
+        f"{_where(segment)}the {label(fit.family)} fit{share} has ill-conditioned parameter uncertainty "
+        f"({reasons}); {done}",
+        hint, field="retention.uncertainty", severity="warning",
+    )
+
+
+def _checked(fit: ParametricFit, weight: float, uncertainty: str, segment, warnings_: list) -> ParametricFit:
+    """``fit`` with its bootstrap pool and band check (unless draws are asymptotic by
+    setting), and the warnings its draws deserve appended to ``warnings_``."""
+    if uncertainty != "asymptotic":
+        fit = fit.with_bootstrap()
+    if not fit.conditioning.well_conditioned and uncertainty != "bootstrap":
+        warnings_.append(_conditioning_warning(fit, weight, uncertainty, segment))
+    pool = fit.bootstrap
+    drawn_from_pool = uncertainty == "bootstrap" or (uncertainty == "auto" and fit.uncertainty == "bootstrap")
+    if drawn_from_pool and pool is not None and pool.n_failed > MAX_FAILED_REFITS * pool.n_resamples:
+        warnings_.append(Problem(
+            f"{_where(segment)}{pool.n_failed} of {pool.n_resamples} bootstrap refits of the {label(fit.family)} "
+            "fit did not converge or ran off to a boundary and are left out, so its bootstrap understates the "
+            "parameter uncertainty",
+            "compare with another family in the ranking table", field="retention.uncertainty", severity="warning",
+        ))
+    return fit
+
+
+def fit_segment(
+    durations,
+    events,
+    weights=None,
+    *,
+    family: str = "auto",
+    criterion: str = "aic",
+    candidates: Sequence[str] | None = None,
+    km_tail: str | None = None,
+    breakpoints: Sequence[float] | None = None,
+    signup_offsets=None,
+    holdout_months: int | None = None,
+    window_end: int | None = None,
+    segment: str | None = None,
+    uncertainty: str = "auto",
+    model_averaging: str = DEFAULT_MODEL_AVERAGING,
+) -> SegmentResult:
+    """Fit, rank, weigh and check survival families for one segment.
+
+    Parameters
+    ----------
+    durations, events, weights
+        Survival data as in :func:`simcore.retention.fit_family`.
+    family : str
+        ``"auto"`` ranks ``candidates`` (default: :data:`simcore.retention.names.AUTO_FAMILIES`);
+        a family name fits only that one (``"kaplan_meier"`` included, with ``km_tail``).
+    criterion : {"aic", "bic", "holdout"}
+        Ranking criterion; ``"holdout"`` needs ``signup_offsets`` and ``holdout_months``.
+    candidates : sequence of str, optional
+        Families considered by ``"auto"``.
+    km_tail : str, optional
+        Parametric family that extrapolates Kaplan-Meier past the observed window. Without
+        it, a Kaplan-Meier fit refuses to project past its data.
+    breakpoints : sequence of float, optional
+        Piecewise-exponential breakpoints, months.
+    signup_offsets : array-like of int, shape (n,), optional
+        Signup month of each row on a fixed origin (whole months); rows must be one
+        customer each (no weights) for the holdout check.
+    holdout_months : int, optional
+        Length of the holdout at the end of the window (see module notes).
+    window_end : int, optional
+        Month offset of the end of observation; default ``max(signup + duration)``.
+    segment : str, optional
+        Name used in warnings.
+    uncertainty : {"auto", "asymptotic", "bootstrap"}
+        How the survival model draws parameters (see :mod:`simcore.retention.conditioning`).
+    model_averaging : {"none", "akaike", "stacking"}
+        How the survival model mixes families (see :mod:`simcore.retention.averaging`);
+        ``"stacking"`` needs the holdout.
+
+    Returns
+    -------
+    SegmentResult
+    """
+    if criterion not in CRITERIA:
+        raise FitError(Problem(
+            f"unknown criterion {criterion!r}", "choose one of " + ", ".join(CRITERIA),
+            field="retention.criterion",
+        ))
+    check_methods(uncertainty, model_averaging)
+    if model_averaging == "stacking" and holdout_months is None:
+        raise FitError(Problem(
+            "model averaging 'stacking' weighs families by their holdout scores, and no holdout is set",
+            "set retention.holdout_months (date-shaped books), or use model_averaging 'akaike' or 'none'",
+            field="retention.model_averaging",
+        ))
+    data = aggregate_survival(durations, events, weights, source=segment)
+    options = {} if breakpoints is None else {"breakpoints": tuple(breakpoints)}
+    if family == "auto":
+        families = tuple(candidates) if candidates is not None else AUTO_FAMILIES
+        bad = [f for f in families if f not in PARAMETRIC_FAMILIES]
+        if bad:
+            raise FitError(Problem(
+                f"candidates {bad} are not parametric families",
+                "choose among " + choices_text(PARAMETRIC_FAMILIES), field="retention.candidates",
+            ))
+    else:
+        families = (family,)
+    warnings_: list[Problem] = _extrapolation_warnings(data, segment)
+
+    kaplan_meier = fit_counts(KAPLAN_MEIER, data, **options, km_tail=km_tail)
+    fits, failures = _fit_candidates(tuple(f for f in families if f != KAPLAN_MEIER), data, options)
+    if family == KAPLAN_MEIER:
+        fits[KAPLAN_MEIER] = kaplan_meier
+
+    holdout, probabilities = None, {}
+    if holdout_months is not None:
+        if signup_offsets is None or weights is not None:
+            raise FitError(Problem(
+                "the holdout check needs one row per customer with signup_offsets",
+                "pass signup_offsets and no weights, or drop holdout_months",
+                field="retention.holdout_months",
+            ))
+        holdout, probabilities = holdout_table(fits, failures, km_tail, options, durations, events,
+                                                signup_offsets, holdout_months, window_end, segment)
+
+    ranking = _ranking_table(fits, failures, criterion, holdout, probabilities)
+    ranked = ranking.dropna(subset=["rank"])
+    if ranked.empty:
+        raise FitError(Problem(
+            f"{_where(segment)}no family could be fitted: "
+            + "; ".join(f"{k}: {v}" for k, v in failures.items()),
+            "check that the segment has churn events, or merge it with another segment",
+            field="retention.family",
+        ))
+    chosen_family = KAPLAN_MEIER if family == KAPLAN_MEIER else ranked.iloc[0]["family"]
+    model_weights = _model_weights(model_averaging, ranking, chosen_family, segment)
+
+    # every family the model draws from gets its bootstrap pool and the band check
+    for name, weight in model_weights.items():
+        if weight > 0 and isinstance(fits.get(name), ParametricFit):
+            fits[name] = _checked(fits[name], weight, uncertainty, segment, warnings_)
+    if family == KAPLAN_MEIER and kaplan_meier.tail is not None:
+        kaplan_meier = replace(kaplan_meier, tail=_checked(kaplan_meier.tail, 1.0, uncertainty, segment, warnings_))
+        fits[KAPLAN_MEIER] = kaplan_meier
+    ranking["weight"] = ranking["family"].map(model_weights).fillna(0.0).astype(float)
+    ranking["uncertainty"] = ranking["family"].map(
+        lambda name: None if name not in fits else (fits[name].uncertainty if uncertainty == "auto" else uncertainty)
+    ).astype(object)
+    ranking = ranking[[c for c in _column_order(holdout is not None)]]
+
+    chosen = fits[chosen_family]
+    warnings_ = warnings_ + list(chosen.warnings)
+    return SegmentResult(segment, chosen, ranking, kaplan_meier, dict(fits), criterion, holdout,
+                         tuple(warnings_), uncertainty, model_averaging)
+
+
+def _column_order(with_holdout: bool) -> list[str]:
+    columns = list(RANKING_COLUMNS)
+    if with_holdout:
+        at = columns.index("error") + 1
+        columns[at:at] = [c for c in HOLDOUT_COLUMNS if c != "family"]
+    return columns
+
+
+def ranking_dtypes(with_holdout: bool) -> dict[str, str]:
+    """Column -> dtype of a ranking table, in order."""
+    return {c: RANKING_COLUMNS.get(c) or HOLDOUT_COLUMNS[c] for c in _column_order(with_holdout)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -386,8 +453,11 @@ class SegmentFits:
         """One row per segment.
 
         Columns: segment, family, ranking (families best first, with the criterion gap),
-        parameters ("name=estimate [lower, upper]" joined by "; "), median_lifetime_months,
-        S_12, S_24, S_60 (NaN where Kaplan-Meier has no tail), n_customers, n_events,
+        parameters ("name=estimate [lower, upper]" joined by "; "), uncertainty (how the
+        drawn families' parameters are drawn: "asymptotic", "bootstrap" or both joined by
+        "+"), model_averaging, weights ("family weight" of the survival model, best
+        first, weights under 0.5% left out), median_lifetime_months, S_12, S_24, S_60
+        (NaN where Kaplan-Meier has no tail), n_customers, n_events,
         max_observed_tenure, log_likelihood, aic, bic, n_warnings.
         """
         rows = []
@@ -400,7 +470,11 @@ class SegmentFits:
                 f"{r.parameter}={r.estimate:.4g} [{r.lower_95:.4g}, {r.upper_95:.4g}]"
                 for r in fit.summary.itertuples()
             ) if fit.family != KAPLAN_MEIER else "non-parametric"
+            drawn = result.ranking[result.ranking["weight"] > 0].sort_values("weight", ascending=False)
+            methods = list(dict.fromkeys(drawn["uncertainty"].dropna()))
             row = {"segment": segment, "family": fit.family, "ranking": ranking, "parameters": params,
+                   "uncertainty": "+".join(methods), "model_averaging": result.model_averaging,
+                   "weights": ", ".join(f"{r.family} {r.weight:.2f}" for r in drawn.itertuples() if r.weight >= 0.005),
                    "median_lifetime_months": fit.median_lifetime}
             for month in (12, 24, 60):
                 try:
@@ -419,27 +493,6 @@ class SegmentFits:
             "segments": {segment: result.to_dict() for segment, result in self.results.items()},
             "failures": {segment: [p.format() for p in error.problems] for segment, error in self.failures.items()},
         }
-
-    def to_saved(self) -> dict:
-        """Every segment's :meth:`SegmentResult.to_saved`, and the failures (error class
-        and problems), as plain JSON values; :func:`simcore.retention.save_fits` writes it."""
-        from simcore.retention.saved import encoding_saved, segment_fits_to_saved
-
-        return encoding_saved(lambda: segment_fits_to_saved(self))
-
-    @classmethod
-    def from_saved(cls, saved: dict) -> "SegmentFits":
-        """Rebuild from :meth:`to_saved` without refitting (only chosen fits are kept).
-
-        Raises
-        ------
-        FitError
-            ``saved`` is not saved segment fits or is corrupt.
-        """
-        from simcore.retention.saved import reading_saved, segment_fits_from_saved
-
-        with reading_saved(None, "segment fits"):
-            return segment_fits_from_saved(saved)
 
 
 def fit_segments(
@@ -473,7 +526,7 @@ def fit_segments(
         otherwise keep them in ``SegmentFits.failures``.
     **options
         Passed to :func:`fit_segment` (criterion, candidates, km_tail, breakpoints,
-        holdout_months, window_end).
+        holdout_months, window_end, uncertainty, model_averaging).
     """
     missing = [c for c in (segment_col, duration_col, event_col, weight_col, signup_offset_col)
                if c is not None and c not in frame.columns]

@@ -1,0 +1,174 @@
+"""Model averaging: family weights, and the survival model the simulation draws from.
+
+A segment's retention curve is uncertain in two ways: within a family (its parameters)
+and across families (which shape extrapolates correctly). Picking the best family by AIC
+and drawing only its parameters ignores the second. With model averaging each
+replication first draws a family by its weight, then that family's parameters.
+
+Weights (``retention.model_averaging``)
+    ``"none"``: the chosen family only (weight 1).
+    ``"akaike"``: Akaike weights ``w_f = exp(-(AIC_f - AIC_min) / 2) / sum_g (...)``
+    over the families that fitted (Burnham & Anderson 2002, section 2.9).
+    ``"stacking"``: weights that maximise the holdout log score of the mixture,
+    ``sum_i log sum_f w_f p_f(y_i)``, over the simplex, ``p_f(y_i)`` being the
+    probability the family fitted before the holdout cutoff gives to what customer ``i``
+    did after it (Yao, Vehtari, Simpson & Gelman 2018, "Using stacking to average
+    Bayesian predictive distributions", Bayesian Analysis 13(3)). Needs a holdout.
+    Solved here by the EM iteration for mixture weights (each step
+    ``w_f <- w_f mean_i p_f(y_i) / sum_g w_g p_g(y_i)`` raises the log score), written
+    in this package.
+
+Weights below :data:`MIN_WEIGHT` are set to 0 and the rest renormalised, so a family no
+replication would realistically draw is never refitted or bootstrapped.
+
+The survival model protocol
+    The engine draws curves from any object with ``survival_draws(n_draws, n_months,
+    seed, method=...) -> ndarray (n_draws, n_months + 1)`` whose rows start at 1, are
+    non-increasing and in [0, 1], and which returns the same rows for the same seed.
+    Every fit record is one; :class:`SurvivalModel` is one for a weighted set of fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from simcore.errors import FitError, Problem
+from simcore.retention.names import MODEL_AVERAGING_METHODS, UNCERTAINTY_METHODS
+from simcore.retention.records import RetentionFit, check_draw_request
+
+#: Weights below this are set to 0 (and the others renormalised).
+MIN_WEIGHT = 1e-6
+
+
+def akaike_weights(aic: Mapping[str, float]) -> dict[str, float]:
+    """Akaike weights of the families with a finite AIC (the others get 0)."""
+    values = {name: value for name, value in aic.items() if np.isfinite(value)}
+    if not values:
+        return {name: 0.0 for name in aic}
+    best = min(values.values())
+    raw = {name: float(np.exp(-(value - best) / 2.0)) for name, value in values.items()}
+    total = sum(raw.values())
+    return {name: raw.get(name, 0.0) / total for name in aic}
+
+
+def stacking_weights(probabilities: Mapping[str, np.ndarray], *, iterations: int = 10_000,
+                     tolerance: float = 1e-12) -> dict[str, float]:
+    """Weights maximising ``sum_i log sum_f w_f p_f(i)`` over the simplex (EM iteration).
+
+    Parameters
+    ----------
+    probabilities : mapping of family -> ndarray, shape (n,)
+        Holdout probability of each customer's observed outcome under each family;
+        families whose vector is not finite get weight 0.
+
+    Returns
+    -------
+    dict of family -> weight (summing to 1 over the usable families)
+    """
+    names = [name for name, p in probabilities.items() if p.size and np.all(np.isfinite(p))]
+    if not names:
+        return {name: 0.0 for name in probabilities}
+    p = np.maximum(np.array([probabilities[name] for name in names]), 1e-300)  # (families, customers)
+    w = np.full(len(names), 1.0 / len(names))
+    score = -np.inf
+    for _ in range(iterations):
+        mixture = w @ p
+        w = w * np.mean(p / mixture[None, :], axis=1)
+        w /= w.sum()
+        new_score = float(np.sum(np.log(w @ p)))
+        if new_score - score < tolerance:
+            break
+        score = new_score
+    out = {name: 0.0 for name in probabilities}
+    out.update(zip(names, map(float, w)))
+    return out
+
+
+def truncate(weights: Mapping[str, float]) -> dict[str, float]:
+    """Weights below :data:`MIN_WEIGHT` set to 0, the rest renormalised to sum to 1."""
+    kept = {name: w for name, w in weights.items() if w >= MIN_WEIGHT}
+    total = sum(kept.values())
+    return {name: (kept.get(name, 0.0) / total if total > 0 else 0.0) for name in weights}
+
+
+def check_methods(uncertainty: str, averaging: str) -> None:
+    if uncertainty not in UNCERTAINTY_METHODS:
+        raise FitError(Problem(
+            f"unknown uncertainty method {uncertainty!r}", "choose one of " + ", ".join(UNCERTAINTY_METHODS),
+            field="retention.uncertainty",
+        ))
+    if averaging not in MODEL_AVERAGING_METHODS:
+        raise FitError(Problem(
+            f"unknown model averaging {averaging!r}", "choose one of " + ", ".join(MODEL_AVERAGING_METHODS),
+            field="retention.model_averaging",
+        ))
+
+
+def component_seed(seed: int, component: int) -> int:
+    """Seed of one family's draws inside a mixture, derived from the mixture's seed."""
+    state = np.random.SeedSequence(int(seed), spawn_key=(int(component),)).generate_state(2, dtype=np.uint32)
+    return int(state[0]) | (int(state[1]) << 32)
+
+
+@dataclass(frozen=True, eq=False)
+class SurvivalModel:
+    """A weighted set of fits that draws survival curves (the engine's survival model).
+
+    Attributes
+    ----------
+    fits : tuple of RetentionFit
+        The families drawn from (weights > 0).
+    weights : tuple of float
+        Probability that a replication uses each fit; sums to 1.
+    uncertainty : str
+        Default draw method of every fit (``"auto"``, ``"asymptotic"`` or ``"bootstrap"``).
+    averaging : str
+        How the weights were made (``"none"``, ``"akaike"``, ``"stacking"``).
+    """
+
+    fits: tuple[RetentionFit, ...]
+    weights: tuple[float, ...]
+    uncertainty: str = "auto"
+    averaging: str = "none"
+
+    def __post_init__(self):
+        check_methods(self.uncertainty, self.averaging)
+        weights = np.asarray(self.weights, dtype=float)
+        if len(self.fits) == 0 or len(weights) != len(self.fits) or np.any(weights <= 0) \
+                or abs(weights.sum() - 1.0) > 1e-9:
+            raise FitError(Problem(
+                "a survival model needs at least one fit and one positive weight per fit, summing to 1",
+                field="retention.model_averaging",
+            ))
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        return tuple(fit.family for fit in self.fits)
+
+    def survival_draws(self, n_draws: int, n_months: int, seed: int, method: str | None = None) -> np.ndarray:
+        """Survival curves, shape (n_draws, n_months + 1), rows S(0..n_months).
+
+        Each row first draws a family with probability ``weights`` (``numpy.random
+        .Generator(PCG64(seed))``), then that family's parameters with ``method``
+        (default :attr:`uncertainty`) and a seed derived from ``seed`` and the family's
+        position. With a single fit, the fit's own ``survival_draws(..., seed)``.
+        """
+        method = self.uncertainty if method is None else method
+        check_draw_request(n_draws, n_months, method)
+        if len(self.fits) == 1:
+            return self.fits[0].survival_draws(n_draws, n_months, seed, method=method)
+        rng = np.random.Generator(np.random.PCG64(seed))
+        which = rng.choice(len(self.fits), size=n_draws, p=np.asarray(self.weights, dtype=float))
+        out = np.empty((n_draws, n_months + 1))
+        for j, fit in enumerate(self.fits):
+            rows = np.flatnonzero(which == j)
+            if rows.size:
+                out[rows] = fit.survival_draws(rows.size, n_months, component_seed(seed, j), method=method)
+        return out
+
+    def survival(self, t) -> np.ndarray:
+        """The weighted mean of the fits' point curves at months ``t``."""
+        return sum(w * fit.survival(t) for w, fit in zip(self.weights, self.fits))
