@@ -172,11 +172,23 @@ def _overall(verdicts: list[str]) -> str:
     return flagged.pop() if len(flagged) == 1 else MIXED
 
 
-def verdict_table(summary: pd.DataFrame, families: pd.DataFrame | None = None) -> pd.DataFrame:
+def _first_month_churn(accuracy: pd.DataFrame) -> pd.DataFrame:
+    """Customers of the base lost in the first month, actual and forecast mean: the month
+    where a book that dates churn between payments parts from the engine's renewal model
+    (see the README's backtest section)."""
+    first = accuracy[(accuracy["population"] == "existing") & (accuracy["metric"] == "churned")
+                     & (accuracy["projection_month"] == 0)]
+    return first.set_index(["cutoff", "segment"])[["actual", "mean"]].rename(
+        columns={"actual": "first_month_churned_actual", "mean": "first_month_churned_forecast_mean"})
+
+
+def verdict_table(summary: pd.DataFrame, families: pd.DataFrame | None = None,
+                  accuracy: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per cutoff and segment: the retention, revenue and profit verdicts, the
     segment's verdict, and the numbers behind each (actual, forecast mean, P5, P95 at the
-    end of the window, and the bias over the window); with ``families``, the family
-    chosen at the cutoff and the best one in hindsight."""
+    end of the window, and the bias over the window); with ``accuracy``, the customers
+    lost in the first month (actual and forecast); with ``families``, the family chosen
+    at the cutoff and the best one in hindsight."""
     existing = summary[summary["population"] == "existing"].set_index(["cutoff", "segment", "metric"])
     rows = []
     for (cutoff, segment), _ in summary.groupby(["cutoff", "segment"], sort=False):
@@ -196,6 +208,7 @@ def verdict_table(summary: pd.DataFrame, families: pd.DataFrame | None = None) -
         row["verdict"] = _overall(verdicts)
         rows.append(row)
     table = pd.DataFrame(rows)
+    table = table.join(_first_month_churn(accuracy), on=["cutoff", "segment"]) if accuracy is not None else table
     if families is not None and len(families):
         chosen = families[families["chosen"]].set_index(["cutoff", "segment"])["family"].rename("family_chosen")
         best = families[families["hindsight_rank"] == 1].set_index(["cutoff", "segment"])["family"] \

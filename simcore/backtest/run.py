@@ -157,7 +157,7 @@ def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None,
     summary = summary_table(accuracy_frame)
     family_frame = pd.concat(families, ignore_index=True)
     tables = {
-        "verdicts": verdict_table(summary, family_frame),
+        "verdicts": verdict_table(summary, family_frame, accuracy_frame),
         "summary": summary,
         "accuracy": accuracy_frame,
         "families": family_frame,
