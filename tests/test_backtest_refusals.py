@@ -103,3 +103,21 @@ def test_help_does_not_import_heavy_modules():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[1])
     assert "HEAVY []" in result.stdout and "--cutoff" in result.stdout
+
+
+def test_replications_and_seed_are_checked_before_any_work(project):
+    with pytest.raises(ConfigError) as caught:
+        project.backtest(["2024-06"], replications=0, seed=-1)
+    assert {p.field for p in caught.value.problems} == {"simulation.replications", "simulation.seed"}
+
+
+def test_a_segment_that_did_not_exist_yet_is_refused():
+    customers, history = generate_book(4, (SegmentTruth("a", signups_per_month=20),
+                                           SegmentTruth("b", signups_per_month=20)))
+    launched = ~((customers["plan"] == "b") & (customers["signup_date"] < "2023-01-01"))
+    customers = customers[launched]
+    project = book_project(customers, history[history["customer_id"].isin(customers["customer_id"])])
+    with pytest.raises(ConfigError) as caught:
+        project.backtest(["2022-06"], replications=5)
+    problem = caught.value.problems[0]
+    assert problem.field == "cutoffs" and "segment(s) b had no customers by cutoff 2022-06-30" in problem.message

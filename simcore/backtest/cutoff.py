@@ -165,7 +165,8 @@ def check_cutoffs(values, customers: pd.DataFrame, as_of) -> tuple[list[Cutoff],
                 f"least {MIN_WINDOW_MONTHS}",
                 f"choose a cutoff on or before {latest.date()}", field=CUTOFF_FIELD))
             continue
-        if end != stamp and isinstance(value, str) and len(value.strip()) > 7:
+        bare_month = isinstance(value, str) and len(value.strip()) == 7
+        if end != stamp and not bare_month:
             warnings.append(Problem(
                 f"cutoff {given} is taken as the month end {end.date()}: a backtest compares whole calendar months",
                 "give month ends (or YYYY-MM) to silence this", field=CUTOFF_FIELD, severity="warning"))
@@ -192,11 +193,17 @@ def _money_columns(customers: pd.DataFrame) -> list[str]:
     return [c for c in MONEY_FIELDS if c in customers.columns]
 
 
-def _truncated_history(customers: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """History rows of the months each customer had paid by the cutoff."""
+def _payment_indices(customers: pd.DataFrame, cutoff: pd.Timestamp):
+    """First payment month and index of the last payment made by the cutoff, per customer
+    (the book's convention, :func:`simcore.data.history.payment_window`)."""
     from simcore.data.history import payment_window
 
-    start, last_index = payment_window(customers, "date", cutoff)
+    return payment_window(customers, "date", cutoff)
+
+
+def _truncated_history(customers: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
+    """History rows of the months each customer had paid by the cutoff."""
+    start, last_index = _payment_indices(customers, cutoff)
     last_month = pd.Series(start + last_index, index=customers["customer_id"].to_numpy())
     limit = history["customer_id"].map(last_month)
     months = history["month"].to_numpy(dtype="datetime64[M]").astype(np.int64)
@@ -218,12 +225,6 @@ def mrr_at_cutoff(customers: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Tim
     paid_last = last["tenure_month"].to_numpy() == last_index[last["customer"].to_numpy()]
     out[last["customer"].to_numpy()[paid_last]] = last["mrr"].to_numpy()[paid_last]
     return out
-
-
-def _payment_indices(customers: pd.DataFrame, cutoff: pd.Timestamp):
-    from simcore.data.history import payment_window
-
-    return payment_window(customers, "date", cutoff)
 
 
 def book_at_cutoff(full, cutoff: Cutoff):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import platform
 import time
 from typing import Callable, Sequence
@@ -38,12 +39,16 @@ VERDICT_RULE = (
 )
 
 
+def _whole(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_settings(replications, seed) -> None:
     problems = []
-    if not isinstance(replications, int) or isinstance(replications, bool) or replications < 1:
+    if not _whole(replications) or replications < 1:
         problems.append(Problem(f"replications must be a positive whole number, got {replications!r}",
                                 "use e.g. 200", field="simulation.replications"))
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+    if not _whole(seed) or seed < 0:
         problems.append(Problem(f"seed must be a whole number >= 0, got {seed!r}", "use e.g. 42",
                                 field="simulation.seed"))
     if problems:
@@ -130,7 +135,7 @@ def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None,
         mark = time.perf_counter()
         cut, _ = book_at_cutoff(full, cutoff)
         check_segments_at_cutoff(full.segments, cut, cutoff)
-        forecast = forecast_at_cutoff(project, cut, cutoff, replications=replications, seed=seed,
+        forecast = forecast_at_cutoff(project, cut, cutoff, replications=int(replications), seed=int(seed),
                                       on_compile=on_compile)
         step(f"cutoff {cutoff.label}: fitted and simulated to as_of")
         actual = actuals_after(full, cut.customers, cutoff, economics_now.economics,
