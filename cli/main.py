@@ -19,6 +19,7 @@ from simcore._version import __version__
 #: command name -> "module:attribute"; modules are imported only when the command
 #: runs or when help lists it (each command module imports nothing but click).
 COMMANDS: dict[str, str] = {
+    "backtest": "simcore.cli.backtest:backtest",
     "demo": "simcore.cli.demo:demo",
     "fit": "simcore.cli.fit:fit",
     "run": "simcore.cli.run:run",

@@ -137,6 +137,39 @@ class Project:
             project._cache = {k: v for k, v in project._cache.items() if v is not None}
         return project
 
+    def with_book(self, book: SegmentedBook, config: Config | None = None) -> "Project":
+        """This project's settings (or ``config``) over another loaded and segmented book,
+        e.g. the book as it was known at a backtest's cutoff (:mod:`simcore.backtest`):
+        every step runs on ``book`` instead of loading the data."""
+        project = Project(self._config if config is None else config)
+        project._cache["book"] = book
+        return project
+
+    def backtest(self, cutoffs: Sequence, *, replications: int | None = None, seed: int | None = None,
+                 progress: Progress | None = None, on_compile: Callable[[], None] | None = None):
+        """Forecast-accuracy audit: refit and project from each cutoff, compare with what
+        happened up to ``as_of`` (:func:`simcore.backtest.run_backtest`).
+
+        Parameters
+        ----------
+        cutoffs
+            Dates (``YYYY-MM-DD`` or ``YYYY-MM``), each taken as its month end.
+        replications, seed
+            Override ``simulation.replications`` / ``simulation.seed``.
+        progress
+            Called as ``progress(step, done, total)``.
+        on_compile
+            Called once before the simulation kernels compile (first run on a machine).
+
+        Returns
+        -------
+        simcore.backtest.BacktestResult
+        """
+        from simcore.backtest import run_backtest
+
+        return run_backtest(self, cutoffs, replications=replications, seed=seed, progress=progress,
+                            on_compile=on_compile)
+
     # ------------------------------------------------------------------ steps
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._cache:

@@ -426,6 +426,20 @@ def ranking_dtypes(with_holdout: bool) -> dict[str, str]:
     return {c: RANKING_COLUMNS.get(c) or HOLDOUT_COLUMNS[c] for c in _column_order(with_holdout)}
 
 
+def _display_gaps(result: SegmentResult, ranked: pd.DataFrame) -> np.ndarray:
+    """Each ranked family's gap to the best, as the ranking text shows it.
+
+    AIC and BIC gaps are shown as they are. The holdout criterion's ``delta`` is a gap in
+    *mean* holdout log-likelihood per scored customer, typically a few thousandths, which
+    one decimal printed as "+0.0" for every family; twice the gap summed over the scored
+    customers (a deviance) is on the AIC scale, where a gap of 2 already means something.
+    """
+    gaps = ranked["delta"].to_numpy(dtype=float)
+    if result.criterion == "holdout" and "n_holdout_customers" in ranked.columns:
+        gaps = 2.0 * gaps * ranked["n_holdout_customers"].to_numpy(dtype=float)
+    return gaps
+
+
 @dataclass(frozen=True, eq=False)
 class SegmentFits:
     """Per-segment retention results of :func:`fit_segments`.
@@ -452,7 +466,8 @@ class SegmentFits:
     def summary_table(self) -> pd.DataFrame:
         """One row per segment.
 
-        Columns: segment, family, ranking (families best first, with the criterion gap),
+        Columns: segment, family, ranking (families best first, with the criterion gap;
+        for the holdout criterion the gap in holdout deviance, see :func:`_display_gaps`),
         parameters ("name=estimate [lower, upper]" joined by "; "), uncertainty (how the
         drawn families' parameters are drawn: "asymptotic", "bootstrap" or both joined by
         "+"), model_averaging, weights ("family weight" of the survival model, best
@@ -464,8 +479,8 @@ class SegmentFits:
         for segment, result in self.results.items():
             fit = result.fit
             ranked = result.ranking.dropna(subset=["rank"])
-            ranking = " < ".join(f"{r.family} (+{r.delta:.1f})" if r.delta > 0 else r.family
-                                 for r in ranked.itertuples())
+            ranking = " < ".join(f"{r.family} (+{gap:.1f})" if gap > 0 else r.family
+                                 for r, gap in zip(ranked.itertuples(), _display_gaps(result, ranked)))
             params = "; ".join(
                 f"{r.parameter}={r.estimate:.4g} [{r.lower_95:.4g}, {r.upper_95:.4g}]"
                 for r in fit.summary.itertuples()
