@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from simcore.config.base import Fraction, StrictModel
+from simcore.config.data import FilePath
 
 
 class EconomicsValues(StrictModel):
@@ -34,7 +35,7 @@ class AcquisitionSpend(StrictModel):
     """CAC from data: acquisition spend per month per channel (or segment) divided by the
     customers acquired through it in the same months."""
 
-    path: str
+    path: FilePath
     columns: SpendColumns = SpendColumns()
     customer_column: str = Field("channel", description="Customer attribute matching the spend table's key column.")
     months: int = Field(12, ge=1, description="Trailing months before as_of used for the ratio.")
@@ -50,7 +51,7 @@ class SupportCostTable(StrictModel):
     """Support cost per account-month from data: total support cost per month per key
     divided by the active accounts of that key in the same months."""
 
-    path: str
+    path: FilePath
     columns: CostColumns = CostColumns()
     customer_column: str = Field("segment", description="Customer attribute (or 'segment') matching the key column.")
     months: int = Field(12, ge=1, description="Trailing months before as_of used for the ratio.")
