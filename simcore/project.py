@@ -153,7 +153,8 @@ class Project:
 
         config = self._config
         book = load_book(config.data, config.base_dir, customers_frame=self._frames[0],
-                         history_frame=self._frames[1])
+                         history_frame=self._frames[1],
+                         locate=lambda field: {"source": config.source, "line": config.line_of(*field.split("."))})
         assignment = assign_segments(book.customers, config.segments, source=book.source)
         book = replace(book, customers=book.customers.assign(**{SEGMENT_COLUMN: assignment.labels.to_numpy()}))
         return SegmentedBook(book, assignment.merged, tuple(book.warnings) + assignment.warnings)
