@@ -210,8 +210,19 @@ class Project:
         revenue = self.revenue()
         check_scenario_levers(self._config, book.segments, economics.economics,
                               None if revenue is None else revenue.dynamics)
+        self._preflight(names, self._config.simulation.replications)
         return ValidationResult(segment_summary(book.customers), book, economics, tuple(names),
                                 book.warnings + tuple(economics.warnings))
+
+    def _preflight(self, names: Sequence[str], replications: int) -> None:
+        """Refuse segments with no churn event and runs too large to finish (see
+        :mod:`simcore.preflight`), before any work."""
+        from simcore.preflight import check_fittable, check_run_size, estimate_run
+
+        config, customers = self._config, self.book().customers
+        check_fittable(config, customers, saved_fits=config.retention.saved_fits is not None)
+        check_run_size(config, estimate_run(config, customers, self.economics().acquisition_per_month, names,
+                                            replications))
 
     def _scenario_names(self, scenarios: Sequence[str] | None) -> list[str]:
         known = [s.name for s in self._config.scenarios]
@@ -244,7 +255,11 @@ class Project:
         return self._cached(f"fit:{saved_fits}", lambda: self._fit(saved_fits))
 
     def _fit(self, saved_fits) -> FitResult:
+        from simcore.preflight import check_fittable
+
         book = self.book()
+        if saved_fits is None:
+            check_fittable(self._config, book.customers)
         metadata = self._fit_metadata()
         fits = _reuse_fits(saved_fits, metadata) if saved_fits is not None else self._fit_segments()
         return FitResult(fits, self.revenue(), metadata, book.warnings + tuple(fits.warnings),
@@ -316,6 +331,8 @@ class Project:
         timings["load_s"] = time.perf_counter() - started
         steps.advance("loaded customers")
         validation = self.validate(names)
+        if replications != config.simulation.replications:
+            self._preflight(names, replications)
         steps.advance("checked economics and scenarios")
         mark = time.perf_counter()
         fit = self.fit(saved_fits=saved_fits)
