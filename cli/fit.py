@@ -46,11 +46,11 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
       simcore fit scenarios/demo/config.yaml --out fits
       simcore fit customers.csv --tenure-col tenure --event-col Churn --segment-by Contract --json
     """
-    from simcore.outputs import check_target
+    from simcore.outputs import prepare_target
 
     with flag_names({"retention.family": "--family", "retention.criterion": "--criterion"}):
         if out is not None:
-            check_target(out, force=force)  # before the fit, not after it
+            prepare_target(out, force=force)  # before the fit, not after it
         project = build_project(source, **flags).with_settings(retention={"family": family, "criterion": criterion})
         result = project.fit()
     print_warnings(result.warnings)
