@@ -261,7 +261,10 @@ class Project:
         if saved_fits is None:
             check_fittable(self._config, book.customers)
         metadata = self._fit_metadata()
+        from simcore.periods import monthly_fits
+
         fits = _reuse_fits(saved_fits, metadata) if saved_fits is not None else self._fit_segments()
+        fits = monthly_fits(fits, book.book.period)
         return FitResult(fits, self.revenue(), metadata, book.warnings + tuple(fits.warnings),
                          horizon_months=self._config.horizon_months)
 
@@ -269,6 +272,8 @@ class Project:
         config = self._config
         settings = {"segments": config.segments.model_dump(mode="json"),
                     "retention": config.retention.model_dump(mode="json", exclude={"saved_fits"})}
+        if config.data.period != "month":  # a monthly book keeps the hash it always had
+            settings["period"] = config.data.period
         return {
             "simcore_version": __version__,
             "data_sha256": self.book().book.data_hash,
@@ -288,8 +293,10 @@ class Project:
             if holdout is not None:
                 options.update(signup_offsets=holdout[0][group.index],
                                holdout_months=config.retention.holdout_months, window_end=holdout[1])
+            # A book counted in quarters or years is fitted in its own periods (simcore.periods).
+            tenure = group["tenure_periods"] if "tenure_periods" in group.columns else group["tenure_months"]
             try:
-                results[str(segment)] = fit_segment(group["tenure_months"].to_numpy(), group["churned"].to_numpy(),
+                results[str(segment)] = fit_segment(tenure.to_numpy(), group["churned"].to_numpy(),
                                                     segment=str(segment), **options)
             except FitError as error:
                 problems.extend(error.problems)

@@ -436,7 +436,7 @@ def _tenure_shape(frame, mapping, rows, collector, out, period: str = "month") -
                        "give tenure as a whole number of months")
     _report_blank(collector, tenure.blank, rows, tenure_column, "tenure", "give every customer a tenure in whole months")
     values = tenure.values
-    known = ~np.isnan(values)
+    known = np.isfinite(values)  # unreadable and infinite values are reported above
     report_rows(
         collector,
         known & (values < 0),
@@ -521,9 +521,10 @@ def _money(raw: pd.Series, field_name: str, column: str, rows, collector, out) -
     _report_unreadable(collector, parsed, raw, rows, column, field_name,
                        "write plain numbers such as 1234.50 (no decimal comma)")
     values = parsed.values
+    finite = np.isfinite(values)  # unreadable and infinite values are reported above
     report_rows(
         collector,
-        ~np.isnan(values) & (values < 0),
+        finite & (values < 0),
         rows,
         lambda i: f"{field_name} {values[i]:g} is negative",
         hint=f"{field_name} must be 0 or more",
@@ -545,7 +546,7 @@ def _money(raw: pd.Series, field_name: str, column: str, rows, collector, out) -
             )
     report_rows(
         collector,
-        np.abs(np.nan_to_num(values)) > MONEY_LIMIT,
+        finite & (np.abs(values) > MONEY_LIMIT),
         rows,
         lambda i: f"{field_name} {values[i]:.4g} is more than {MONEY_LIMIT:.0e}, which no customer pays or costs",
         hint="correct the value (is a unit or a decimal separator wrong?)",
