@@ -860,15 +860,19 @@ def _fit_lifelines_counts(family: str, data: SurvivalCounts, options: dict) -> R
         initial_point = _piecewise_initial_point(data, options)
     elif family == "generalized_gamma":
         initial_point = _generalized_gamma_initial_point(data, options.get("likelihood", "interval"))
+    # lifelines squeezes a one-row table to a scalar and fails on it (a segment where every
+    # customer churned in the same month); two half-weight rows are the same likelihood.
+    rows = data if len(data.counts) > 1 else SurvivalCounts(
+        np.repeat(data.durations, 2), np.repeat(data.events, 2), np.repeat(data.counts / 2.0, 2))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             if options.get("likelihood", "interval") == "interval":
-                lower, upper = monthly_intervals(data)
-                fitter.fit_interval_censoring(lower, upper, weights=data.counts, initial_point=initial_point,
+                lower, upper = monthly_intervals(rows)
+                fitter.fit_interval_censoring(lower, upper, weights=rows.counts, initial_point=initial_point,
                                               fit_options=convergence_options(fitter))
             else:
-                fitter.fit(data.durations.astype(float), data.events.astype(int), weights=data.counts,
+                fitter.fit(rows.durations.astype(float), rows.events.astype(int), weights=rows.counts,
                            initial_point=initial_point, fit_options=convergence_options(fitter))
         except (ConvergenceError, ValueError, np.linalg.LinAlgError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -111,10 +111,13 @@ def fit_sbg(durations, events, weights) -> tuple[np.ndarray, np.ndarray, float]:
         return negative(z)[2]
 
     with np.errstate(over="ignore", invalid="ignore"):
-        result = optimize.minimize(
-            value, x0=np.zeros(2), jac=gradient, hess=hessian, method="trust-exact",
-            options={"gtol": 1e-9, "maxiter": 500},
-        )
+        try:
+            result = optimize.minimize(
+                value, x0=np.zeros(2), jac=gradient, hess=hessian, method="trust-exact",
+                options={"gtol": 1e-9, "maxiter": 500},
+            )
+        except ValueError:  # the Hessian overflowed: the parameters ran off (e.g. all churn at once)
+            result = optimize.OptimizeResult(x=np.full(2, np.inf))
     if not np.all(np.isfinite(result.x)) or np.max(np.abs(result.x)) > 30:
         raise FitError(
             Problem(
