@@ -22,8 +22,10 @@ The estimate (documented in the README, Limits):
 
 **Segments that cannot be fitted.** A segment without a single churn event has no
 retention curve to fit (every family needs at least one), which the fit would otherwise
-report in one long line without a file; it is refused here, located at the segmentation
-rule, with what to do.
+report in one long line without a file; a segment whose customers all churned at the
+same tenure (one customer; everyone lost in month one) has a curve at the edge of every
+family with no usable uncertainty. Both are refused here, located at the segmentation
+rule, with what to do (:func:`check_fittable`).
 """
 
 from __future__ import annotations
@@ -226,9 +228,13 @@ def check_run_size(config: Config, estimate: RunEstimate, *, allow_large: bool |
 
 
 def check_fittable(config: Config, customers, *, saved_fits: bool = False) -> None:
-    """Refuse segments that have no churn event (no retention curve can be fitted).
+    """Refuse segments whose retention curve cannot be estimated.
 
-    Skipped when the fits are reused from a file (``saved_fits``).
+    Two cases: no churn event at all (no family can be fitted), and every customer
+    churned at one and the same tenure with none still active (a one-customer segment,
+    or a whole book lost in month one): the likelihood is then maximised at the edge of
+    every family, the parameter uncertainty is undefined, and the simulated lifetimes
+    would be arbitrary. Skipped when the fits are reused from a file (``saved_fits``).
 
     Raises
     ------
@@ -237,20 +243,27 @@ def check_fittable(config: Config, customers, *, saved_fits: bool = False) -> No
     """
     if saved_fits or not len(customers):
         return
+    observed = customers.loc[customers["tenure_months"] > 0] if "tenure_months" in customers else customers
     counts = customers.groupby("segment")["churned"].agg(["size", "sum"])
-    silent = counts[counts["sum"] == 0]
-    if silent.empty:
-        return
+    spread = observed.groupby("segment").agg(tenures=("tenure_months", "nunique"), churned=("churned", "all"))
     churn_column = config.data.columns.churned or config.data.columns.churn or "churn"
     rule = ("segments", "by") if config.segments.by else ("data", "columns")
-    problems = [
-        Problem(
-            f"segment '{segment}' ({int(row['size']):,} customers) has no churn events, so no retention curve "
-            "can be fitted to it and nothing can be projected",
-            f"check that data.columns maps the churn column ('{churn_column}') correctly, or merge the segment "
-            "with others (segments.by, segments.min_customers)",
-            source=config.source, line=config.line_of(*rule), field=".".join(rule),
-        )
-        for segment, row in silent.iterrows()
-    ]
-    raise DataError(problems)
+    where = dict(source=config.source, line=config.line_of(*rule), field=".".join(rule))
+    merge = "merge the segment with others (segments.by, segments.min_customers)"
+    problems = []
+    for segment, row in counts.iterrows():
+        size = f"{int(row['size']):,} customers"
+        if row["sum"] == 0:
+            problems.append(Problem(
+                f"segment '{segment}' ({size}) has no churn events, so no retention curve can be fitted to it "
+                "and nothing can be projected",
+                f"check that data.columns maps the churn column ('{churn_column}') correctly, or {merge}", **where))
+        elif segment in spread.index and spread.loc[segment, "tenures"] == 1 and spread.loc[segment, "churned"]:
+            tenure = int(observed.loc[observed["segment"] == segment, "tenure_months"].iloc[0])
+            problems.append(Problem(
+                f"segment '{segment}' ({size}): every customer churned at the same tenure ({tenure} months) and "
+                "none is still active, so neither the shape of its retention curve nor its uncertainty can be "
+                "estimated",
+                f"check the tenure and churn columns of the export, or {merge}", **where))
+    if problems:
+        raise DataError(problems)
