@@ -30,6 +30,15 @@ _QUERY_SECRET = re.compile(
     r"(?i)(?P<head>[?&;](?:password|passwd|pwd|secret|token|access_token|api_key|apikey)=)[^&;\s'\"]*")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes
+    (``\\n``), so that a problem about a key or value holding one is still one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def redact(text: str) -> str:
     """``text`` with the credentials of every URL hidden.
 
@@ -77,7 +86,7 @@ class Problem:
 
     def format(self) -> str:
         """One line: ``source, row 12, column 'mrr': message; hint``, credentials of any
-        URL in it hidden (:func:`redact`)."""
+        URL in it hidden (:func:`redact`) and control characters escaped (:func:`one_line`)."""
         where: list[str] = []
         if self.source:
             where.append(str(self.source))
@@ -90,7 +99,7 @@ class Problem:
         text = self.message
         if self.hint:
             text = f"{text}; {self.hint}"
-        return redact(f"{', '.join(where)}: {text}" if where else text)
+        return one_line(redact(f"{', '.join(where)}: {text}" if where else text))
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.format()
