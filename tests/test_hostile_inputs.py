@@ -288,3 +288,15 @@ def test_huge_tenure_is_refused_before_any_fit(tmp_path, capsys):
     errors = refused(capsys, "fit", tmp_path / "book.csv", "--tenure-col", "t", "--event-col", "c",
                      expect="more than 1,200 months")
     assert located(errors[0], "book.csv")
+
+
+def test_small_demo_workspace_validates(tmp_path, capsys):
+    code, _, err = cli(capsys, "demo", tmp_path / "small", "--customers", "600")
+    assert code == 0, err
+    code, out, err = cli(capsys, "validate", tmp_path / "small" / "config.yaml")
+    assert code == 0 and "600 customers in 4 segments" in out, err
+
+
+def test_usage_errors_never_print_a_password(capsys):
+    code, out, err = cli(capsys, "run", "postgresql://bob:hunter2@db/x.yaml", "--replications", "zero")
+    assert code == 2 and "hunter2" not in err
