@@ -44,6 +44,12 @@ from simcore.errors import OutputError, Problem
 #: manifest of a run, the saved fits of a run or fit, the schema of a demo workspace.
 OUTPUT_MARKERS = ("manifest.json", "saved_fits.json", "simcore.schema.json")
 
+try:
+    import fcntl  # noqa: F401 - only whether it exists matters here
+    _HAS_FLOCK = True
+except ImportError:  # pragma: no cover - not a POSIX system
+    _HAS_FLOCK = False
+
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -133,9 +139,12 @@ def prepare_target(target: str | Path, *, force: bool = False) -> None:
 
 def _lock(path: Path) -> int | None:
     """An open descriptor of directory ``path`` holding an exclusive ``flock``, or None
-    when another process holds it (or the directory is gone)."""
-    import fcntl
-
+    when another process holds it, the directory is gone, or the system has no
+    ``flock`` (then no directory is ever taken for abandoned, and none is removed)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not a POSIX system
+        return None
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError:
@@ -158,6 +167,8 @@ def _new_staging(parent: Path, name: str) -> tuple[Path, int]:
         descriptor = _lock(staging)
         if descriptor is not None:
             return staging, descriptor
+        if not _HAS_FLOCK:  # pragma: no cover - without flock nobody else removes it either
+            return staging, -1
         # A clean-up by another run took it between creation and locking; try another.
     raise OutputError(Problem("cannot lock a staging directory", "try again", source=str(parent / name)))
 
@@ -323,6 +334,7 @@ def atomic_directory(target: str | Path, *, force: bool = False, exchange=_excha
                                       "check the folder's permissions; the earlier output is untouched",
                                       source=str(target))) from None
     finally:
-        os.close(descriptor)
+        if descriptor >= 0:
+            os.close(descriptor)
     if leftover is not None:
         shutil.rmtree(leftover, ignore_errors=True)
