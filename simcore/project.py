@@ -153,11 +153,14 @@ class Project:
 
         config = self._config
         book = load_book(config.data, config.base_dir, customers_frame=self._frames[0],
-                         history_frame=self._frames[1],
-                         locate=lambda field: {"source": config.source, "line": config.line_of(*field.split("."))})
+                         history_frame=self._frames[1], locate=self._locate)
         assignment = assign_segments(book.customers, config.segments, source=book.source)
         book = replace(book, customers=book.customers.assign(**{SEGMENT_COLUMN: assignment.labels.to_numpy()}))
         return SegmentedBook(book, assignment.merged, tuple(book.warnings) + assignment.warnings)
+
+    def _locate(self, field: str) -> dict:
+        """The config file and line of a dotted field (for problems about whole files)."""
+        return {"source": self._config.source, "line": self._config.line_of(*field.split("."))}
 
     def segments(self) -> SegmentsResult:
         """Per segment: customers, active, churned, churned share, median observed tenure
@@ -171,11 +174,19 @@ class Project:
         """Every economic input per segment with its origin
         (:class:`~simcore.economics.SegmentEconomics`)."""
         def compute():
+            from simcore.data.load import relocate_file_problems
             from simcore.economics import resolve_economics
+            from simcore.errors import DataError
 
-            book = self.book()
-            return resolve_economics(self._config, book.customers, book.segments, book.book.as_of,
-                                     history=book.book.history)
+            book, spec = self.book(), self._config.economics
+            try:
+                return resolve_economics(self._config, book.customers, book.segments, book.book.as_of,
+                                         history=book.book.history)
+            except DataError as error:  # a cost table that is missing or empty: say which config line
+                tables = {table.path: f"economics.{name}.path" for name, table in
+                          (("cac_from_spend", spec.cac_from_spend), ("support_cost_from", spec.support_cost_from))
+                          if table is not None}
+                raise relocate_file_problems(error, self._locate, tables) from None
         return self._cached("economics", compute)
 
     def revenue(self):

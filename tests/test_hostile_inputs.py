@@ -300,3 +300,10 @@ def test_small_demo_workspace_validates(tmp_path, capsys):
 def test_usage_errors_never_print_a_password(capsys):
     code, out, err = cli(capsys, "run", "postgresql://bob:hunter2@db/x.yaml", "--replications", "zero")
     assert code == 2 and "hunter2" not in err
+
+
+def test_missing_cost_table_names_the_config_line(tmp_path, capsys):
+    config = CONFIG + "  cac_from_spend: {path: spend.csv, customer_column: plan}\n"
+    path = workspace(tmp_path, config)
+    errors = refused(capsys, "validate", path, expect="spend.csv")
+    assert located(errors[0], "config.yaml") and "'economics.cac_from_spend.path'" in errors[0]

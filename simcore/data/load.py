@@ -69,16 +69,28 @@ def _read_customers(data: DataConfig, base_dir: Path) -> RawTable:
 Locate = Callable[[str], dict]
 
 
-def _located(error: DataError, locate: Locate | None, field: str, name: str) -> DataError:
-    """``error`` with its problems about the file as a whole (missing, empty, unreadable:
-    no row, line or column) moved to the config line that names the file; a SQL
-    source's ``url_env`` and ``query`` problems go to those fields' lines."""
+def relocate_file_problems(error: DataError, locate: Locate | None, fields: dict[str, str]) -> DataError:
+    """``error`` with its problems about a file as a whole (missing, empty, unreadable:
+    no row, line or column) moved to the config line that names the file.
+
+    Parameters
+    ----------
+    error
+        Problems as the readers reported them, with the file as ``source``.
+    locate
+        ``locate(dotted_field)`` gives the ``source`` and ``line`` of a config field.
+    fields
+        The file name (a problem's ``source``) -> the config field that names it. The key
+        ``"*"`` takes problems of any source. A SQL source's ``url_env`` and ``query``
+        problems go to those fields' lines.
+    """
     if locate is None:
         return error
     problems = []
     for problem in error.problems:
+        field = fields.get(str(problem.source), fields.get("*"))
         target = None
-        if problem.row is None and problem.line is None:
+        if field is not None and problem.row is None and problem.line is None:
             if problem.field is None:
                 target = field
             elif problem.field in ("url_env", "query"):
@@ -86,10 +98,14 @@ def _located(error: DataError, locate: Locate | None, field: str, name: str) -> 
         if target is not None:
             where = locate(target)
             if where.get("line") is not None:
-                message = problem.message if problem.field else f"{name}: {problem.message}"
+                message = problem.message if problem.field else f"{problem.source}: {problem.message}"
                 problem = Problem(message, problem.hint, field=target, **where)
         problems.append(problem)
     return DataError(problems, total=error.total)
+
+
+def _located(error: DataError, locate: Locate | None, field: str) -> DataError:
+    return relocate_file_problems(error, locate, {"*": field})
 
 
 def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: pd.DataFrame | None = None,
@@ -127,7 +143,7 @@ def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: 
         raw = frame_table(customers_frame, str(data.customers)) if customers_frame is not None \
             else _read_customers(data, base_dir)
     except DataError as error:
-        raise _located(error, locate, customers_field, str(data.customers)) from None
+        raise _located(error, locate, customers_field) from None
     collector = ProblemCollector(source=raw.source, limit=_LISTED)
     collector.warnings.extend(raw.warnings)
     as_of = pd.Timestamp(data.as_of) if data.as_of is not None else None
@@ -147,7 +163,7 @@ def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: 
     try:
         collector.raise_if_errors()
     except DataError as error:
-        raise _located(error, locate, customers_field, str(data.customers)) from None
+        raise _located(error, locate, customers_field) from None
     assert table is not None  # no errors means a table was built
     warnings = list(collector.warnings)
     data_hash = raw.data_hash
@@ -158,7 +174,7 @@ def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: 
             history_raw = frame_table(history_frame, "<DataFrame> (history)") if history_frame is not None \
                 else read_history(data.history, base_dir)
         except DataError as error:
-            raise _located(error, locate, history_field, str(data.history.path or "history query")) from None
+            raise _located(error, locate, history_field) from None
         history_collector = ProblemCollector(source=history_raw.source, limit=_LISTED)
         history_collector.warnings.extend(history_raw.warnings)
         history = validate_history(history_raw, data.history, table.customers, data.columns.shape, table.as_of, history_collector)
