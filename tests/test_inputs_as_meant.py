@@ -255,3 +255,10 @@ def test_non_finite_history_mrr_is_refused_with_its_row(tmp_path):
     with pytest.raises(DataError) as error:
         project(tmp_path, base=extra).book()
     assert [p.row for p in error.value.problems] == [3, 4], error.value.render()
+
+
+def test_absurd_money_in_the_config_is_refused():
+    with pytest.raises(ConfigError) as error:
+        config_from_text(BASE + "economics: {default: {mrr: 1e308, cac: 2.0e12}}\n", source="c.yaml")
+    assert {p.field for p in error.value.problems} == {"economics.default.mrr", "economics.default.cac"}
+    assert all(p.line == 6 for p in error.value.problems)

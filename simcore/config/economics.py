@@ -8,6 +8,10 @@ from pydantic import Field
 from simcore.config.base import Fraction, StrictModel
 from simcore.config.data import FilePath
 
+#: Largest money value of a config field (the same bound as the customer book's,
+#: :data:`simcore.data.book.MONEY_LIMIT`): a larger one is a typo or a unit mistake.
+MONEY_LIMIT = 1e12
+
 
 class EconomicsValues(StrictModel):
     """Unit economics of a segment. Money is in one currency: per month for recurring
@@ -15,13 +19,13 @@ class EconomicsValues(StrictModel):
     ``economics.default``."""
 
     gross_margin: Fraction | None = Field(None, ge=0, le=1, description="Share of revenue kept after cost of revenue.")
-    support_cost_per_month: float | None = Field(None, ge=0, description="Support cost per active account per month.")
-    other_cost_to_serve_per_month: float | None = Field(None, ge=0, description="Other cost to serve per active account per month.")
+    support_cost_per_month: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Support cost per active account per month.")
+    other_cost_to_serve_per_month: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Other cost to serve per active account per month.")
     infrastructure_cost_share: Fraction | None = Field(None, ge=0, le=1, description="Infrastructure cost as a share of revenue.")
-    infrastructure_cost_per_month: float | None = Field(None, ge=0, description="Infrastructure cost per active account per month.")
-    cac: float | None = Field(None, ge=0, description="Acquisition cost per new customer.")
-    onboarding_cost: float | None = Field(None, ge=0, description="One-off onboarding cost per new customer.")
-    mrr: float | None = Field(None, ge=0, description="MRR of a customer whose MRR is unknown (and of new customers when the book has no MRR).")
+    infrastructure_cost_per_month: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Infrastructure cost per active account per month.")
+    cac: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Acquisition cost per new customer.")
+    onboarding_cost: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="One-off onboarding cost per new customer.")
+    mrr: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="MRR of a customer whose MRR is unknown (and of new customers when the book has no MRR).")
     discount_rate_annual: Fraction | None = Field(None, gt=-1, description="Annual discount rate of this segment.")
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
+from simcore.config.economics import MONEY_LIMIT as CONFIG_MONEY_LIMIT
 from simcore.errors import Problem
 
 #: Column names simcore itself gives to the customer table. A user's attribute column may
@@ -26,10 +27,11 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
 )
 
 #: Largest money value simcore reads for one customer (MRR and costs per month, CAC and
-#: onboarding per customer). No subscription is priced above a trillion currency units a
-#: month; a larger value is a unit or export mistake (or ``1e308``), and sums of such
-#: values over customers, months and replications would lose every digit that matters.
-MONEY_LIMIT = 1e12
+#: onboarding per customer), as in the config: no subscription is priced above a trillion
+#: currency units a month; a larger value is a unit or export mistake (or ``1e308``), and
+#: sums of such values over customers, months and replications would lose every digit
+#: that matters.
+MONEY_LIMIT = CONFIG_MONEY_LIMIT
 
 #: Longest tenure read, in months (100 years). Longer is a data mistake, and the
 #: retention fit's memory grows with the square of the longest tenure.
