@@ -262,3 +262,10 @@ def test_absurd_money_in_the_config_is_refused():
         config_from_text(BASE + "economics: {default: {mrr: 1e308, cac: 2.0e12}}\n", source="c.yaml")
     assert {p.field for p in error.value.problems} == {"economics.default.mrr", "economics.default.cac"}
     assert all(p.line == 6 for p in error.value.problems)
+
+
+def test_absurd_customer_success_cost_is_refused():
+    with pytest.raises(ConfigError, match="a covered account would cost") as error:
+        config_from_text(BASE + "scenarios:\n  - name: s\n    cs_coverage: {accounts_per_csm: 1.0e-9, "
+                         "cost_per_csm_per_year: 120000}\n", source="c.yaml")
+    assert error.value.problems[0].line == 8
