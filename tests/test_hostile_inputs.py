@@ -1,7 +1,7 @@
-"""Hostile and careless inputs: each finding of the hostile-input review fails with located
-one-line messages (exit 1), never with an internal error (exit 70) or a hang.
+"""Hostile and careless inputs fail with located one-line messages (exit 1), never with an
+internal error (exit 70), a hang or memory exhaustion.
 
-Each test names the review finding it guards. Configs and data are small and written to
+Each test names the input it guards against. Configs and data are small and written to
 ``tmp_path``; nothing here fits or simulates.
 """
 

@@ -73,7 +73,7 @@ def test_percentages_above_100_are_written_with_the_sign():
     assert config.scenarios[0].cac_change.pct == pytest.approx(-0.5)
 
 
-def test_the_brief_case_pct_10_is_caught_by_validate(tmp_path):
+def test_pct_10_in_a_price_change_is_caught_by_validate(tmp_path):
     with pytest.raises(ConfigError, match=r'write "10%" for 10 percent'):
         project(tmp_path, "scenarios: [{name: price_up, price_change: {pct: 10}}]\n").validate()
 
