@@ -104,17 +104,38 @@ def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path, formats: S
                        directory / workbook_name)
 
 
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write one table as CSV or JSON, chosen by the file's extension."""
+    """Write one table as CSV or JSON, chosen by the file's extension, atomically."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise OutputError(Problem(f"cannot write '{suffix}' files", "use a .csv or .json file name", source=str(path)))
+    import os
+    import tempfile
+
     try:
-        if suffix == ".csv":
-            safe_tables(frame, spreadsheet=True).to_csv(path, index=False)
-        else:
-            safe_tables(frame, spreadsheet=False).to_json(path, orient="records", indent=2)
+        # Written beside the target and renamed over it: an interrupted write leaves the
+        # previous file (or none), never half a table.
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        os.close(handle)
+        try:
+            if suffix == ".csv":
+                safe_tables(frame, spreadsheet=True).to_csv(temporary, index=False)
+            else:
+                safe_tables(frame, spreadsheet=False).to_json(temporary, orient="records", indent=2)
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     except OSError as error:
         raise OutputError(Problem(f"cannot write the file ({error.strerror or error})",
                                   "check the folder exists and is writable", source=str(path))) from None
