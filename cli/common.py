@@ -131,8 +131,20 @@ def print_warnings(problems) -> None:
         click.echo(f"warning: {problem.format()}", err=True)
 
 
+def plain(text) -> str:
+    """Text from data or a config, made safe for a rich console: markup-like brackets
+    escaped (a segment called ``[/bold]`` is printed, not interpreted, and cannot end
+    the program after its results are written) and URL credentials hidden."""
+    from rich.markup import escape
+
+    from simcore.errors import redact
+
+    return escape(redact(str(text)))
+
+
 def make_console(stderr: bool = False):
-    """A rich console: colour only on a terminal and when NO_COLOR is unset."""
+    """A rich console: colour only on a terminal and when NO_COLOR is unset; no emoji
+    codes (``:smile:`` in a label stays text)."""
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
@@ -140,20 +152,22 @@ def make_console(stderr: bool = False):
     no_color = bool(os.environ.get("NO_COLOR")) or not terminal
     # Piped output (files, CI logs) gets a wide fixed width instead of rich's 80 columns,
     # so tables are never squeezed into truncated headers.
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False, width=None if terminal else 160)
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False, emoji=False,
+                   width=None if terminal else 160)
 
 
 def render_table(frame, title: str | None = None, formats: dict[str, str] | None = None,
                  headers: dict[str, str] | None = None):
-    """A rich Table of a DataFrame with per-column number formats and display headers."""
+    """A rich Table of a DataFrame with per-column number formats and display headers;
+    text cells and the title are printed as they are (:func:`plain`)."""
     from rich.table import Table
 
     formats = formats or {}
     headers = headers or {}
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=None if title is None else plain(title), show_lines=False, header_style="bold")
     for column in frame.columns:
         numeric = frame[column].dtype.kind in "iuf"
-        table.add_column(headers.get(column, str(column)), justify="right" if numeric else "left", no_wrap=True)
+        table.add_column(plain(headers.get(column, str(column))), justify="right" if numeric else "left", no_wrap=True)
     for row in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, row):
@@ -166,7 +180,7 @@ def render_table(frame, title: str | None = None, formats: dict[str, str] | None
             elif isinstance(value, int) and not isinstance(value, bool):
                 cells.append(f"{value:,}")
             else:
-                cells.append(str(value))
+                cells.append(plain(value))
         table.add_row(*cells)
     return table
 

@@ -12,7 +12,7 @@ import click
 @click.option("--customers", type=click.IntRange(min=100), default=None,
               help="Number of customers to generate (default 24,000).")
 @click.option("--seed", type=int, default=None, help="Random seed of the generator.")
-@click.option("--force", is_flag=True, help="Write into DIR even if it already holds files.")
+@click.option("--force", is_flag=True, help="Replace DIR if it holds an earlier demo workspace.")
 def demo(directory: Path, customers: int | None, seed: int | None, force: bool) -> None:
     """Write a realistic example workspace into DIRECTORY.
 

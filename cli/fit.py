@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from simcore.cli.common import build_project, flag_names, make_console, print_warnings, render_table, source_argument
+from simcore.cli.common import (
+    build_project,
+    flag_names,
+    make_console,
+    plain,
+    print_warnings,
+    render_table,
+    source_argument,
+)
 from simcore.retention.names import FAMILY_CHOICES  # the registry's names; pure Python, so --help stays light
 
 
@@ -34,7 +42,11 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
       simcore fit scenarios/demo/config.yaml --out fits
       simcore fit customers.csv --tenure-col tenure --event-col Churn --segment-by Contract --json
     """
+    from simcore.outputs import prepare_target
+
     with flag_names({"retention.family": "--family", "retention.criterion": "--criterion"}):
+        if out is not None:
+            prepare_target(out, force=force)  # before the fit, not after it
         project = build_project(source, **flags).with_settings(retention={"family": family, "criterion": criterion})
         result = project.fit()
     print_warnings(result.warnings)
@@ -61,7 +73,7 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
                  "n_events": "churned"},
     ))
     for row in table.itertuples():
-        console.print(f"[bold]{row.segment}[/bold]  {row.family}: {row.parameters}")
-        console.print(f"  ranking: {row.ranking}")
+        console.print(f"[bold]{plain(row.segment)}[/bold]  {plain(row.family)}: {plain(row.parameters)}")
+        console.print(f"  ranking: {plain(row.ranking)}")
     if out is not None:
-        console.print(f"wrote {out}/")
+        console.print(f"wrote {plain(out)}/")

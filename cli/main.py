@@ -3,13 +3,19 @@
 Errors a user can fix (:class:`simcore.errors.SimcoreError`) print one line per
 problem on stderr and exit with status 1; usage errors exit 2 (click's convention);
 anything unexpected prints one line and exits 70. ``--debug`` (anywhere on the command
-line) or ``SIMCORE_DEBUG=1`` shows the traceback instead.
+line) or ``SIMCORE_DEBUG=1`` shows the traceback instead. Ctrl-C (SIGINT) and SIGTERM
+are handled alike: whatever was being written is removed, one line says so, and the
+exit status is 130 or 143 (128 + the signal number). Every line passes
+:func:`simcore.errors.redact`, so no URL's password is ever printed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import os
+import signal
 import sys
 
 import click
@@ -30,6 +36,81 @@ COMMANDS: dict[str, str] = {
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that the same clean-up runs for both."""
+
+    def __init__(self, signal_number: int):
+        super().__init__(f"signal {signal_number}")
+        self.signal_number = signal_number
+
+
+#: Seconds the main thread gets to act on Ctrl-C or SIGTERM before the process exits
+#: anyway. Python runs signal handlers between bytecodes only, and a long numba kernel
+#: holds the main thread in machine code; nothing is being written at that point (files
+#: are written after the simulation), so exiting directly loses nothing.
+SIGNAL_GRACE_SECONDS = 3.0
+
+
+def _on_signal(signal_number, frame) -> None:
+    if signal_number == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signal_number)
+
+
+def _watch(read_end: int, stop) -> None:
+    """Exit the process when a signal was not acted on within the grace period."""
+    import time
+
+    while not stop.is_set():
+        try:
+            data = os.read(read_end, 16)
+        except OSError:
+            return
+        if not data or stop.is_set():
+            return
+        numbers = [n for n in data if n in (signal.SIGINT, signal.SIGTERM)]
+        if not numbers:
+            continue
+        number = numbers[-1]
+        deadline = time.monotonic() + SIGNAL_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            if stop.wait(0.05):
+                return
+        what = "terminated" if number == signal.SIGTERM else "interrupted"
+        os.write(2, f"{what} during a computation; nothing was written\n".encode())
+        os._exit(128 + number)
+
+
+@contextlib.contextmanager
+def _signals_as_interrupts():
+    """SIGINT and SIGTERM raise an interrupt while the command runs (main thread only),
+    with a watchdog for when the main thread is busy in machine code; the previous
+    handlers are restored afterwards."""
+    import threading
+
+    try:
+        previous = {number: signal.signal(number, _on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    stop = threading.Event()
+    previous_wakeup = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    watcher = threading.Thread(target=_watch, args=(read_end, stop), name="simcore-signal-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        signal.set_wakeup_fd(previous_wakeup)
+        os.close(write_end)  # ends the watcher's read
+        watcher.join(timeout=1.0)
+        os.close(read_end)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 class LazyGroup(click.Group):
@@ -80,40 +161,54 @@ def _print_problem_lines(lines: list[str]) -> None:
         click.echo(f"error: {line}", err=True)
 
 
+def _show_usage_error(usage: click.ClickException) -> None:
+    from simcore.errors import redact
+
+    buffer = io.StringIO()
+    usage.show(file=buffer)
+    click.echo(redact(buffer.getvalue()), err=True, nl=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: runs the group under the error contract."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(argv)
     # --debug is accepted anywhere on the line; the group's own option documents it.
     args = [a for a in argv if a != "--debug"]
-    from simcore.errors import SimcoreError
+
+    from simcore.errors import SimcoreError, redact
 
     try:
-        cli.main(args=args, prog_name="simcore", standalone_mode=False)
+        with _signals_as_interrupts():
+            cli.main(args=args, prog_name="simcore", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as usage:
-        usage.show()
+        _show_usage_error(usage)
         sys.exit(usage.exit_code)
-    except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
     except SimcoreError as error:
         if debug:
             raise
         _print_problem_lines(error.lines())
         sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        if debug:
+    except (KeyboardInterrupt, click.Abort) as stopped:
+        # click turns an interrupt inside a command into Abort; the signal is its cause.
+        interrupt = stopped if isinstance(stopped, KeyboardInterrupt) else stopped.__cause__ or stopped.__context__
+        if debug and interrupt is not None:
             raise
-        click.echo("interrupted; nothing was written", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        number = getattr(interrupt, "signal_number", signal.SIGINT)
+        if interrupt is None:
+            click.echo("aborted", err=True)
+        else:
+            what = "terminated" if number == signal.SIGTERM else "interrupted"
+            click.echo(f"{what}; output being written was removed, earlier output is untouched", err=True)
+        sys.exit(128 + int(number))
     except Exception as error:  # noqa: BLE001 - the contract: one line, no traceback
         if debug:
             raise
-        click.echo(
+        click.echo(redact(
             f"internal error: {type(error).__name__}: {error} "
-            "(run again with --debug for the traceback, and please report it)",
+            "(run again with --debug for the traceback, and please report it)"),
             err=True,
         )
         sys.exit(EXIT_INTERNAL)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
+from simcore.cli.common import plain
+
 STATUS_STYLE = {"profitable": "green", "marginal": "yellow", "margin-draining": "bold red", "no CAC given": "dim"}
 TOTAL = "(all segments)"
 
@@ -21,7 +23,7 @@ def run_progress(console, *, enabled: bool):
 
     if not console.is_terminal:
         def step(label: str, done: int, total: int) -> None:
-            console.print(f"[{done}/{total}] {label}")
+            console.print(f"[{done}/{total}] {plain(label)}")
 
         yield step, on_compile
         return
@@ -32,7 +34,7 @@ def run_progress(console, *, enabled: bool):
         task = bar.add_task("starting", total=None)
 
         def step(label: str, done: int, total: int) -> None:
-            bar.update(task, description=label, completed=done, total=total)
+            bar.update(task, description=plain(label), completed=done, total=total)
 
         yield step, on_compile
 
@@ -66,7 +68,7 @@ def print_run_summary(console, result, out) -> None:
     summary = result.tables["segment_summary"]
     new = summary[summary["population"] == "new"].set_index("segment")
     existing = summary[summary["population"] == "existing"].set_index("segment")
-    table = Table(title=f"{result.config.name}: unit economics per segment (baseline, "
+    table = Table(title=f"{plain(result.config.name)}: unit economics per segment (baseline, "
                         f"{result.manifest['replications']:,} replications, seed {result.manifest['seed']})",
                   caption=escape("[a .. b] = 90% interval of the expected value; P(loss) = share of new "
                                  "customers whose unit profit is below 0"), header_style="bold")
@@ -84,12 +86,12 @@ def print_run_summary(console, result, out) -> None:
                 f"{row['ltv_to_cac']:.1f}" if row["ltv_to_cac"] == row["ltv_to_cac"] else "",
                 _money(row["payback_months_p50"]),
                 f"{row['p_unit_profit_negative']:.0%}",
-                f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else status,
+                f"[{STATUS_STYLE.get(status, '')}]{status}[/]" if status in STATUS_STYLE else plain(status),
             ]
         else:
             cells = ["", "", "", "", "no new customers"]
         cells.append(_estimate(base, "total_value") if base is not None and "total_value_mean" in base else "")
-        table.add_row("all (blended)" if segment == TOTAL else segment, *cells)
+        table.add_row("all (blended)" if segment == TOTAL else plain(segment), *cells)
     console.print(table)
 
     comparison = result.tables.get("scenario_comparison")
@@ -101,8 +103,8 @@ def print_run_summary(console, result, out) -> None:
         for row in comparison.itertuples():
             colour = "green" if row.delta_p5 > 0 else "red" if row.delta_p95 < 0 else ""
             change = _money(row.delta_p50)
-            deltas.add_row(row.scenario, row.segment, _money(row.baseline_value_mean), _money(row.scenario_value_mean),
+            deltas.add_row(plain(row.scenario), plain(row.segment), _money(row.baseline_value_mean), _money(row.scenario_value_mean),
                            f"[{colour}]{change}[/]" if colour else change,
                            f"{_money(row.delta_p5)} .. {_money(row.delta_p95)}", f"{row.p_delta_positive:.0%}")
         console.print(deltas)
-    console.print(f"results in {out}/ ({', '.join(result.manifest['scenarios'])})")
+    console.print(f"results in {plain(out)}/ ({plain(', '.join(result.manifest['scenarios']))})")

@@ -18,11 +18,15 @@ import click
               help="Comma-separated output formats: csv, parquet, xlsx, json.")
 @click.option("--fits", "saved_fits", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Reuse fits saved by `simcore fit --out` or an earlier run (saved_fits.json) instead of refitting.")
-@click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
+@click.option("--force", is_flag=True, help="Replace the output directory if it exists (only one simcore wrote).")
+@click.option("--allow-large", is_flag=True, default=None,
+              help="Run even when the estimated memory or time exceeds simcore's limits "
+                   "(as simulation.allow_large: true).")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and summaries as JSON on stdout.")
 def run(config_path: Path, out: Path | None, seed: int | None, replications: int | None, scenarios: tuple[str, ...],
-        formats: str, saved_fits: Path | None, force: bool, quiet: bool, as_json: bool) -> None:
+        formats: str, saved_fits: Path | None, force: bool, allow_large: bool | None, quiet: bool,
+        as_json: bool) -> None:
     """Run CONFIG: fit retention, simulate the baseline and every scenario with common
     random numbers, and write segment_summary, scenario_comparison, distributions,
     projection, fits, economics and manifest.json into a fresh directory.
@@ -34,13 +38,14 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
     from simcore import Project
     from simcore.cli.common import flag_names, make_console, print_warnings
     from simcore.cli.report import print_run_summary, run_progress
-    from simcore.outputs import check_formats, check_target
+    from simcore.outputs import check_formats, prepare_target
 
-    with flag_names({"scenarios": "--scenario", "formats": "--format"}):
-        project = Project.from_config(config_path)
+    with flag_names({"scenarios": "--scenario", "formats": "--format", "simulation.replications": "--replications",
+                     "simulation.allow_large": "--allow-large"}):
+        project = Project.from_config(config_path).with_settings(simulation={"allow_large": allow_large or None})
         wanted = check_formats(formats)
         out = out if out is not None else Path("runs") / project.config.name
-        check_target(out, force=force)
+        prepare_target(out, force=force)
         with run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
             result = project.simulate(list(scenarios) or None, seed=seed, replications=replications,
                                       saved_fits=saved_fits, progress=progress, on_compile=on_compile)

@@ -12,11 +12,45 @@ so the number a user sees is the one their spreadsheet shows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Literal
 
 #: How many problems are listed before the rest are summarised as a count.
 MAX_LISTED_PROBLEMS = 50
+
+#: What replaces a password or token in anything simcore prints or writes.
+REDACTED = "***"
+
+# scheme://user:password@host -- the password runs to the last "@" of the token, so a
+# password that itself holds "@" is hidden whole.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*):[^\s'\"]*@")
+# ...?password=... and similar query parameters of connection strings.
+_QUERY_SECRET = re.compile(
+    r"(?i)(?P<head>[?&;](?:password|passwd|pwd|secret|token|access_token|api_key|apikey)=)[^&;\s'\"]*")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters written as escapes
+    (``\\n``), so that a problem about a key or value holding one is still one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def redact(text: str) -> str:
+    """``text`` with the credentials of every URL hidden.
+
+    ``postgresql://user:secret@host/db`` becomes ``postgresql://user:***@host/db``, and
+    ``?password=secret`` becomes ``?password=***``. Every message, warning, manifest and
+    output table goes through this, so a database URL pasted into the wrong field is
+    never echoed with its password.
+    """
+    if "://" not in text and "=" not in text:
+        return text
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:{REDACTED}@", text)
+    return _QUERY_SECRET.sub(lambda m: f"{m.group('head')}{REDACTED}", text)
 
 
 @dataclass(frozen=True)
@@ -51,7 +85,8 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
     def format(self) -> str:
-        """One line: ``source, row 12, column 'mrr': message; hint``."""
+        """One line: ``source, row 12, column 'mrr': message; hint``, credentials of any
+        URL in it hidden (:func:`redact`) and control characters escaped (:func:`one_line`)."""
         where: list[str] = []
         if self.source:
             where.append(str(self.source))
@@ -64,7 +99,7 @@ class Problem:
         text = self.message
         if self.hint:
             text = f"{text}; {self.hint}"
-        return f"{', '.join(where)}: {text}" if where else text
+        return one_line(redact(f"{', '.join(where)}: {text}" if where else text))
 
     def __str__(self) -> str:  # pragma: no cover - trivial
         return self.format()

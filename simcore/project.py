@@ -186,10 +186,14 @@ class Project:
 
         config = self._config
         book = load_book(config.data, config.base_dir, customers_frame=self._frames[0],
-                         history_frame=self._frames[1])
+                         history_frame=self._frames[1], locate=self._locate)
         assignment = assign_segments(book.customers, config.segments, source=book.source)
         book = replace(book, customers=book.customers.assign(**{SEGMENT_COLUMN: assignment.labels.to_numpy()}))
         return SegmentedBook(book, assignment.merged, tuple(book.warnings) + assignment.warnings)
+
+    def _locate(self, field: str) -> dict:
+        """The config file and line of a dotted field (for problems about whole files)."""
+        return {"source": self._config.source, "line": self._config.line_of(*field.split("."))}
 
     def segments(self) -> SegmentsResult:
         """Per segment: customers, active, churned, churned share, median observed tenure
@@ -203,11 +207,19 @@ class Project:
         """Every economic input per segment with its origin
         (:class:`~simcore.economics.SegmentEconomics`)."""
         def compute():
+            from simcore.data.load import relocate_file_problems
             from simcore.economics import resolve_economics
+            from simcore.errors import DataError
 
-            book = self.book()
-            return resolve_economics(self._config, book.customers, book.segments, book.book.as_of,
-                                     history=book.book.history)
+            book, spec = self.book(), self._config.economics
+            try:
+                return resolve_economics(self._config, book.customers, book.segments, book.book.as_of,
+                                         history=book.book.history)
+            except DataError as error:  # a cost table that is missing or empty: say which config line
+                tables = {table.path: f"economics.{name}.path" for name, table in
+                          (("cac_from_spend", spec.cac_from_spend), ("support_cost_from", spec.support_cost_from))
+                          if table is not None}
+                raise relocate_file_problems(error, self._locate, tables) from None
         return self._cached("economics", compute)
 
     def revenue(self):
@@ -242,8 +254,19 @@ class Project:
         revenue = self.revenue()
         check_scenario_levers(self._config, book.segments, economics.economics,
                               None if revenue is None else revenue.dynamics)
+        self._preflight(names, self._config.simulation.replications)
         return ValidationResult(segment_summary(book.customers), book, economics, tuple(names),
                                 book.warnings + tuple(economics.warnings))
+
+    def _preflight(self, names: Sequence[str], replications: int) -> None:
+        """Refuse segments with no churn event and runs too large to finish (see
+        :mod:`simcore.preflight`), before any work."""
+        from simcore.preflight import check_fittable, check_run_size, estimate_run
+
+        config, customers = self._config, self.book().customers
+        check_fittable(config, customers, saved_fits=config.retention.saved_fits is not None)
+        check_run_size(config, estimate_run(config, customers, self.economics().acquisition_per_month, names,
+                                            replications))
 
     def _scenario_names(self, scenarios: Sequence[str] | None) -> list[str]:
         known = [s.name for s in self._config.scenarios]
@@ -276,9 +299,16 @@ class Project:
         return self._cached(f"fit:{saved_fits}", lambda: self._fit(saved_fits))
 
     def _fit(self, saved_fits) -> FitResult:
+        from simcore.preflight import check_fittable
+
         book = self.book()
+        if saved_fits is None:
+            check_fittable(self._config, book.customers)
         metadata = self._fit_metadata()
+        from simcore.periods import monthly_fits
+
         fits = _reuse_fits(saved_fits, metadata) if saved_fits is not None else self._fit_segments()
+        fits = monthly_fits(fits, book.book.period)
         return FitResult(fits, self.revenue(), metadata, book.warnings + tuple(fits.warnings),
                          horizon_months=self._config.horizon_months)
 
@@ -286,6 +316,8 @@ class Project:
         config = self._config
         settings = {"segments": config.segments.model_dump(mode="json"),
                     "retention": config.retention.model_dump(mode="json", exclude={"saved_fits"})}
+        if config.data.period != "month":  # a monthly book keeps the hash it always had
+            settings["period"] = config.data.period
         return {
             "simcore_version": __version__,
             "data_sha256": self.book().book.data_hash,
@@ -305,8 +337,10 @@ class Project:
             if holdout is not None:
                 options.update(signup_offsets=holdout[0][group.index],
                                holdout_months=config.retention.holdout_months, window_end=holdout[1])
+            # A book counted in quarters or years is fitted in its own periods (simcore.periods).
+            tenure = group["tenure_periods"] if "tenure_periods" in group.columns else group["tenure_months"]
             try:
-                results[str(segment)] = fit_segment(group["tenure_months"].to_numpy(), group["churned"].to_numpy(),
+                results[str(segment)] = fit_segment(tenure.to_numpy(), group["churned"].to_numpy(),
                                                     segment=str(segment), **options)
             except FitError as error:
                 problems.extend(error.problems)
@@ -349,6 +383,8 @@ class Project:
         timings["load_s"] = time.perf_counter() - started
         steps.advance("loaded customers")
         validation = self.validate(names)
+        if replications != config.simulation.replications:
+            self._preflight(names, replications)
         steps.advance("checked economics and scenarios")
         mark = time.perf_counter()
         fit = self.fit(saved_fits=saved_fits)

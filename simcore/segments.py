@@ -72,6 +72,17 @@ def _numeric(values: pd.Series, column: str, collector: ProblemCollector) -> pd.
     return numbers
 
 
+def _without_credentials(labels: pd.Series) -> pd.Series:
+    """Labels with the credentials of any URL in them hidden, before they reach a table,
+    a saved fit or the console (a plan column holding a connection string is data, but
+    its password must not be copied into every output)."""
+    from simcore.errors import redact
+
+    changed = {label: redact(label) for label in pd.unique(labels)}
+    changed = {k: v for k, v in changed.items() if k != v}
+    return labels.map(lambda label: changed.get(label, label)) if changed else labels
+
+
 def _band_labels(numbers: pd.Series, rule: BandRule) -> pd.Series:
     bins = np.concatenate(([-np.inf], np.asarray(rule.edges, dtype=float), [np.inf]))
     codes = np.searchsorted(bins, numbers.to_numpy(dtype=float), side="right") - 1
@@ -155,7 +166,7 @@ def assign_segments(
     labels = parts[0].astype(str)
     for part in parts[1:]:
         labels = labels + "/" + part.astype(str)
-    labels = labels.rename(SEGMENT_COLUMN)
+    labels = _without_credentials(labels).rename(SEGMENT_COLUMN)
 
     merged: dict[str, int] = {}
     warnings: list[Problem] = []

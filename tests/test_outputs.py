@@ -30,6 +30,7 @@ def test_existing_directory_is_refused_then_replaced_with_force(tmp_path):
     target = tmp_path / "run"
     target.mkdir()
     (target / "old.csv").write_text("old\n")
+    (target / "manifest.json").write_text("{}\n")
     with pytest.raises(OutputError, match="--force"):
         with atomic_directory(target):
             pass
@@ -38,6 +39,7 @@ def test_existing_directory_is_refused_then_replaced_with_force(tmp_path):
         with atomic_directory(target, force=True) as staging:
             raise RuntimeError("interrupted")
     assert (target / "old.csv").exists(), "a failed forced run must keep the earlier output"
+    assert [p.name for p in tmp_path.iterdir()] == ["run"], "and must leave no staging directory"
     with atomic_directory(target, force=True) as staging:
         (staging / "new.csv").write_text("new\n")
     assert [p.name for p in target.iterdir()] == ["new.csv"]

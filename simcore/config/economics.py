@@ -6,6 +6,11 @@ from __future__ import annotations
 from pydantic import Field
 
 from simcore.config.base import Fraction, StrictModel
+from simcore.config.data import FilePath
+
+#: Largest money value of a config field (the same bound as the customer book's,
+#: :data:`simcore.data.book.MONEY_LIMIT`): a larger one is a typo or a unit mistake.
+MONEY_LIMIT = 1e12
 
 
 class EconomicsValues(StrictModel):
@@ -14,13 +19,13 @@ class EconomicsValues(StrictModel):
     ``economics.default``."""
 
     gross_margin: Fraction | None = Field(None, ge=0, le=1, description="Share of revenue kept after cost of revenue.")
-    support_cost_per_month: float | None = Field(None, ge=0, description="Support cost per active account per month.")
-    other_cost_to_serve_per_month: float | None = Field(None, ge=0, description="Other cost to serve per active account per month.")
+    support_cost_per_month: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Support cost per active account per month.")
+    other_cost_to_serve_per_month: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Other cost to serve per active account per month.")
     infrastructure_cost_share: Fraction | None = Field(None, ge=0, le=1, description="Infrastructure cost as a share of revenue.")
-    infrastructure_cost_per_month: float | None = Field(None, ge=0, description="Infrastructure cost per active account per month.")
-    cac: float | None = Field(None, ge=0, description="Acquisition cost per new customer.")
-    onboarding_cost: float | None = Field(None, ge=0, description="One-off onboarding cost per new customer.")
-    mrr: float | None = Field(None, ge=0, description="MRR of a customer whose MRR is unknown (and of new customers when the book has no MRR).")
+    infrastructure_cost_per_month: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Infrastructure cost per active account per month.")
+    cac: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="Acquisition cost per new customer.")
+    onboarding_cost: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="One-off onboarding cost per new customer.")
+    mrr: float | None = Field(None, ge=0, le=MONEY_LIMIT, description="MRR of a customer whose MRR is unknown (and of new customers when the book has no MRR).")
     discount_rate_annual: Fraction | None = Field(None, gt=-1, description="Annual discount rate of this segment.")
 
 
@@ -34,7 +39,7 @@ class AcquisitionSpend(StrictModel):
     """CAC from data: acquisition spend per month per channel (or segment) divided by the
     customers acquired through it in the same months."""
 
-    path: str
+    path: FilePath
     columns: SpendColumns = SpendColumns()
     customer_column: str = Field("channel", description="Customer attribute matching the spend table's key column.")
     months: int = Field(12, ge=1, description="Trailing months before as_of used for the ratio.")
@@ -50,7 +55,7 @@ class SupportCostTable(StrictModel):
     """Support cost per account-month from data: total support cost per month per key
     divided by the active accounts of that key in the same months."""
 
-    path: str
+    path: FilePath
     columns: CostColumns = CostColumns()
     customer_column: str = Field("segment", description="Customer attribute (or 'segment') matching the key column.")
     months: int = Field(12, ge=1, description="Trailing months before as_of used for the ratio.")

@@ -129,6 +129,14 @@ class ScenarioFile(StrictModel):
     include: Annotated[list[str], BeforeValidator(_as_list, json_schema_input_type=Union[str, list[str]])] = Field(default_factory=list)
 
 
+#: Top-level keys with this prefix are ignored: a place for YAML anchors shared by the
+#: sections below (``x-defaults: &defaults {...}``), as in docker-compose files.
+EXTENSION_PREFIX = "x-"
+
+#: Most files one config may include, directly or through other included files.
+MAX_INCLUDED_FILES = 100
+
+
 def _validate(model: type[StrictModel], located: LocatedYaml, extra: dict, problems: list[Problem]):
     if not isinstance(located.data, dict):
         problems.append(Problem(
@@ -141,8 +149,9 @@ def _validate(model: type[StrictModel], located: LocatedYaml, extra: dict, probl
         problems.append(Problem(f"unknown key '{key}'", "remove it", source=located.source, line=located.line_of((key,)), field=key))
     if internal:
         return None
+    document = {key: value for key, value in located.data.items() if not str(key).startswith(EXTENSION_PREFIX)}
     try:
-        return model.model_validate({**located.data, **extra})
+        return model.model_validate({**document, **extra})
     except ValidationError as error:
         problems.extend(problems_from_validation(error, located, model))
         return None
@@ -155,31 +164,58 @@ def _located_scenarios(located: LocatedYaml, scenarios: list[ScenarioConfig]) ->
     ]
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
 def _load_includes(
-    includes: list[str], base_dir: Path, including: LocatedYaml, seen: set[Path], problems: list[Problem]
+    includes: list[str], base_dir: Path, including: LocatedYaml, root: Path, seen: set[Path], problems: list[Problem]
 ) -> list[tuple[ScenarioConfig, str, int | None]]:
+    """Scenarios of the files named in ``include:``, recursively.
+
+    An included file must lie inside ``root`` (the main config's folder, symbolic links
+    resolved), be a regular file and be included once; its size and contents obey the
+    limits of :func:`simcore.yamlio.load_yaml`. Problems with the file as a whole are
+    reported at the ``include:`` line that names it; problems inside it at its own lines.
+    """
     found: list[tuple[ScenarioConfig, str, int | None]] = []
     for index, name in enumerate(includes):
-        path = (base_dir / Path(name).expanduser()).resolve()
         where = dict(source=including.source, line=including.line_of(("include", index)), field=f"include.{index}")
+        path = (base_dir / Path(name)).resolve()
+        if not _inside(path, root):
+            problems.append(Problem(
+                f"included file '{name}' is outside the config's folder ({root})",
+                "copy the file into the config's folder (or a folder below it) and include it from there", **where))
+            continue
         if path in seen:
-            problems.append(Problem(f"'{name}' is included more than once (or includes itself)", "include each file once", **where))
+            problems.append(Problem(f"'{name}' is included more than once (or includes itself)",
+                                    "include each file once, and never the config itself", **where))
             continue
         seen.add(path)
+        if len(seen) > MAX_INCLUDED_FILES:
+            problems.append(Problem(f"more than {MAX_INCLUDED_FILES} files are included", "merge some of them", **where))
+            return found
         if not path.exists():
             problems.append(Problem(f"included file '{name}' not found", "paths are relative to the including file", **where))
             continue
+        source = str(path.relative_to(root)) if not Path(name).is_absolute() else str(path)
         try:
-            located = load_yaml(path)
+            located = load_yaml(path, source=source)
         except ConfigError as error:
-            problems.extend(error.problems)
+            for problem in error.problems:
+                if problem.line is None:  # the file as a whole: say which include names it
+                    problem = Problem(f"included file '{name}' {problem.message}", problem.hint, **where)
+                problems.append(problem)
             continue
-        located = LocatedYaml(located.data, located.lines, name if not Path(name).is_absolute() else str(path))
         part = _validate(ScenarioFile, located, {}, problems)
         if part is None:
             continue
         found.extend(_located_scenarios(located, part.scenarios))
-        found.extend(_load_includes(part.include, path.parent, located, seen, problems))
+        found.extend(_load_includes(part.include, path.parent, located, root, seen, problems))
     return found
 
 
@@ -226,15 +262,20 @@ def _check_scenarios(entries: list[tuple[ScenarioConfig, str, int | None]], prob
             ))
 
 
-def validate_config_data(located: LocatedYaml, base_dir: Path) -> Config:
+def validate_config_data(located: LocatedYaml, base_dir: Path, config_path: Path | None = None) -> Config:
     """Validate parsed YAML against :class:`Config`, with its included scenario files,
-    reporting every problem of every file at once."""
+    reporting every problem of every file at once.
+
+    ``config_path`` (the file ``located`` was read from) can then never include itself.
+    """
     problems: list[Problem] = []
     config = _validate(Config, located, {"base_dir": base_dir, "source": located.source}, problems)
     if config is None:
         raise ConfigError(problems)
     entries = _located_scenarios(located, config.scenarios)
-    entries += _load_includes(config.include, base_dir, located, set(), problems)
+    root = Path(base_dir).resolve()
+    seen = {Path(config_path).resolve()} if config_path is not None else set()
+    entries += _load_includes(config.include, Path(base_dir), located, root, seen, problems)
     _check_scenarios(entries, problems)
     if problems:
         raise ConfigError(problems)
@@ -259,7 +300,7 @@ def load_config(path: str | Path) -> Config:
     """Read, parse and validate a YAML config file (and the files it includes)."""
     path = Path(path)
     located = load_yaml(path)
-    return validate_config_data(located, path.parent)
+    return validate_config_data(located, path.parent, path)
 
 
 def config_from_text(text: str, base_dir: str | Path = ".", source: str = "<config>") -> Config:

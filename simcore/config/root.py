@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Union
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from simcore.config.base import Fraction, StrictModel, _as_list
 from simcore.config.data import DataConfig
@@ -27,7 +28,12 @@ class AcquisitionConfig(StrictModel):
 
 class SimulationConfig(StrictModel):
     replications: int = Field(1000, ge=1, description="Monte Carlo replications (one parameter draw each).")
-    seed: int = Field(42, ge=0, description="Seed of every random draw; written into the results.")
+    seed: int = Field(42, ge=0, lt=2**64, description="Seed of every random draw; written into the results.")
+    allow_large: bool = Field(
+        False,
+        description="Run even when the estimated memory or time of the run exceeds simcore's limits "
+        "(see README, Limits); a run that cannot fit in this machine's memory is still refused.",
+    )
 
 
 class StatusThresholds(StrictModel):
@@ -37,10 +43,26 @@ class StatusThresholds(StrictModel):
 # --------------------------------------------------------------------------- root
 
 
+#: A run name is used as a folder name (``runs/<name>``), so it is one plain file name:
+#: letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit.
+_PLAIN_NAME = re.compile(r"^[^\W_][\w.-]{0,99}$")
+
+
+def _plain_name(value: str) -> str:
+    if not isinstance(value, str) or not _PLAIN_NAME.match(value) or value.endswith("."):
+        raise ValueError(
+            f"name {value!r} is not a plain file name; it names the output folder runs/<name>, so use "
+            "letters, digits, '.', '_' or '-' (at most 100, starting with a letter or digit), e.g. q3_plan"
+        )
+    return value
+
+
 class Config(StrictModel):
     """A simcore run configuration."""
 
-    name: str = "simcore"
+    name: Annotated[str, AfterValidator(_plain_name)] = Field(
+        "simcore", description="Name of the run; the default output folder is runs/<name>."
+    )
     data: DataConfig
     segments: SegmentsConfig = SegmentsConfig()
     retention: RetentionConfig = RetentionConfig()

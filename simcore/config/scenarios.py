@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BeforeValidator, Field, model_validator
 
 from simcore.config.base import Fraction, StrictModel, _as_list
+from simcore.config.economics import MONEY_LIMIT
 
 
 AppliesTo = Literal["all", "new", "existing"]
@@ -85,9 +86,19 @@ class CsCoverage(StrictModel):
 
     segments: list[str] | None = None
     accounts_per_csm: float = Field(..., gt=0)
-    cost_per_csm_per_year: float = Field(..., ge=0)
+    cost_per_csm_per_year: float = Field(..., ge=0, le=12 * MONEY_LIMIT)
     churn_multiplier: float = Field(1.0, ge=0)
     expansion_multiplier: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _cost_per_account(self) -> "CsCoverage":
+        monthly = self.cost_per_csm_per_year / 12 / self.accounts_per_csm
+        if monthly > MONEY_LIMIT:
+            raise ValueError(
+                f"a covered account would cost {monthly:.3g} a month (cost_per_csm_per_year / 12 / accounts_per_csm), "
+                f"more than {MONEY_LIMIT:.0e}; check both values"
+            )
+        return self
 
 
 class ScenarioConfig(StrictModel):

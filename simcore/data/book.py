@@ -7,6 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
+from simcore.config.economics import MONEY_LIMIT as CONFIG_MONEY_LIMIT
 from simcore.errors import Problem
 
 #: Column names simcore itself gives to the customer table. A user's attribute column may
@@ -15,6 +16,7 @@ from simcore.errors import Problem
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "customer_id",
     "tenure_months",
+    "tenure_periods",
     "churned",
     "signup_date",
     "churn_date",
@@ -23,6 +25,21 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "onboarding_cost",
     "support_cost_per_month",
 )
+
+#: Largest money value simcore reads for one customer (MRR and costs per month, CAC and
+#: onboarding per customer), as in the config: no subscription is priced above a trillion
+#: currency units a month; a larger value is a unit or export mistake (or ``1e308``), and
+#: sums of such values over customers, months and replications would lose every digit
+#: that matters.
+MONEY_LIMIT = CONFIG_MONEY_LIMIT
+
+#: Longest tenure read, in months (100 years). Longer is a data mistake, and the
+#: retention fit's memory grows with the square of the longest tenure.
+MAX_TENURE_MONTHS = 1200
+
+#: Dates outside these years are refused (``9999-12-31`` is a common "no end" marker of
+#: databases; it means an active customer, whose churn date should be blank).
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 
 #: Optional per-customer money columns, all float64 (currency per customer, or per month
 #: for ``mrr`` and ``support_cost_per_month``).
@@ -39,7 +56,9 @@ class CustomerBook:
         One row per customer. Canonical columns: ``customer_id`` (str),
         ``tenure_months`` (int64, whole months; for a churned customer the lifetime
         T >= 1 = number of monthly payments made, for an active customer the completed
-        months, censored: T > tenure_months), ``churned`` (bool); in the date shape also
+        months, censored: T > tenure_months), ``churned`` (bool); for a tenure-shaped
+        book counted in quarters or years (``period``) also ``tenure_periods``, the
+        tenure as given; in the date shape also
         ``signup_date`` and ``churn_date`` (datetime64[ns], NaT while active); optional
         ``mrr``, ``cac``, ``onboarding_cost``, ``support_cost_per_month`` (float64, NaN
         where blank); then the user's attribute columns under their own names.
@@ -59,6 +78,9 @@ class CustomerBook:
     data_hash
         sha256 (hex) of the source file bytes, or of the SQL query text and its result;
         combined with the history's hash when history is present.
+    period
+        Unit the book's tenures were counted in (``data.period``); ``tenure_months`` is
+        always in months.
     """
 
     customers: pd.DataFrame
@@ -68,6 +90,7 @@ class CustomerBook:
     shape: Literal["date", "tenure"]
     warnings: tuple[Problem, ...] = ()
     data_hash: str = ""
+    period: Literal["week", "month", "quarter", "year"] = "month"
 
     @property
     def n_customers(self) -> int:

@@ -38,7 +38,15 @@ import numpy as np
 import pandas as pd
 
 from simcore.config import ColumnMap
-from simcore.data.book import CANONICAL_COLUMNS, MONEY_FIELDS
+from simcore.config.data import MONTHS_PER_PERIOD
+from simcore.data.book import (
+    CANONICAL_COLUMNS,
+    EARLIEST_YEAR,
+    LATEST_YEAR,
+    MAX_TENURE_MONTHS,
+    MONEY_FIELDS,
+    MONEY_LIMIT,
+)
 from simcore.data.parse import (
     EXAMPLES_PER_KIND,
     FALSE_TOKENS,
@@ -136,15 +144,31 @@ def _months_elapsed(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.
     return whole, partial
 
 
-def _report_unreadable(collector, parsed: Parsed, raw: pd.Series, rows, column: str, what: str, hint: str) -> None:
+def _cell_text(value) -> str:
+    """A cell as the user wrote it, short; a date read as a timestamp loses its midnight."""
+    text = str(value).strip()
+    return text[:-9] if text.endswith(" 00:00:00") else text[:40]
+
+
+def _report_unreadable(collector, parsed: Parsed, raw: pd.Series, rows, column: str, what: str, hint: str,
+                       outside_hint: str = "correct the date") -> None:
     if parsed.note:
         collector.add(parsed.note, field=column)
         return
+    outside = parsed.outside if parsed.outside is not None else np.zeros(len(parsed.bad), bool)
     report_rows(
         collector,
-        parsed.bad,
+        outside,
         rows,
-        lambda i: f"{what} {str(raw.iloc[i]).strip()!r} cannot be read",
+        lambda i: f"{what} {_cell_text(raw.iloc[i])!r} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}",
+        hint=outside_hint,
+        field=column,
+    )
+    report_rows(
+        collector,
+        parsed.bad & ~outside,
+        rows,
+        lambda i: f"{what} {_cell_text(raw.iloc[i])!r} cannot be read",
         hint=hint,
         field=column,
     )
@@ -165,6 +189,7 @@ def validate_customers(
     as_of: pd.Timestamp | None = None,
     attributes: list[str] | None = None,
     date_format: str | None = None,
+    period: str = "month",
 ) -> CustomerTable | None:
     """Check a customer table and build its canonical form.
 
@@ -189,6 +214,9 @@ def validate_customers(
         Attribute columns to keep (default every unmapped column).
     date_format
         strftime layout of the date columns (default ISO 8601 or detected).
+    period
+        Unit of the tenure column (tenure shape): ``week``, ``month``, ``quarter`` or
+        ``year``; see :func:`tenure_in_months`.
     """
     n = len(frame)
     rows = row_numbers if row_numbers is not None else np.arange(first_row, first_row + n, dtype=np.int64)
@@ -231,7 +259,7 @@ def validate_customers(
     if shape == "date":
         dates_ok, resolved_as_of = _date_shape(frame, mapping, rows, collector, out, as_of, date_format)
     else:
-        _tenure_shape(frame, mapping, rows, collector, out)
+        _tenure_shape(frame, mapping, rows, collector, out, period)
         resolved_as_of = as_of
 
     for field_name in MONEY_FIELDS:
@@ -317,7 +345,8 @@ def _date_shape(frame, mapping, rows, collector, out, as_of, date_format):
     if churn_column is not None:
         churn = parse_dates(frame[churn_column], date_format)
         _report_unreadable(collector, churn, frame[churn_column], rows, churn_column, "churn date",
-                           "write dates as YYYY-MM-DD (leave blank while the customer is active), or set data.date_format")
+                           "write dates as YYYY-MM-DD (leave blank while the customer is active), or set data.date_format",
+                           "if it marks a customer who is still active, leave the churn date blank")
         churn_values = churn.values
     else:
         churn_values = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[ns]")
@@ -372,6 +401,17 @@ def _date_shape(frame, mapping, rows, collector, out, as_of, date_format):
     end = np.where(has_churn, churn_values, np.datetime64(resolved.to_datetime64(), "ns"))
     whole, partial = _months_elapsed(signup_values.astype("datetime64[D]"), end.astype("datetime64[D]"))
     tenure = np.where(has_churn, np.maximum(1, whole + partial), whole).astype(np.int64)
+    report_rows(
+        collector,
+        tenure > MAX_TENURE_MONTHS,
+        rows,
+        lambda i: f"signup date {_date_text(signup_values[i])} gives a tenure of {tenure[i]:,} months, more than "
+        f"{MAX_TENURE_MONTHS:,} (100 years)",
+        hint="correct the signup date",
+        field=signup_column,
+    )
+    if collector.error_count:
+        return False, resolved
     fresh = ~has_churn & (tenure == 0)
     if fresh.any():
         collector.warn(
@@ -387,7 +427,8 @@ def _date_shape(frame, mapping, rows, collector, out, as_of, date_format):
     return True, resolved
 
 
-def _tenure_shape(frame, mapping, rows, collector, out) -> None:
+def _tenure_shape(frame, mapping, rows, collector, out, period: str = "month") -> None:
+    months_per_period = MONTHS_PER_PERIOD[period]
     tenure_column = mapping["tenure"]
     flag_column = mapping["churned"]
     tenure = parse_numbers(frame[tenure_column])
@@ -395,7 +436,7 @@ def _tenure_shape(frame, mapping, rows, collector, out) -> None:
                        "give tenure as a whole number of months")
     _report_blank(collector, tenure.blank, rows, tenure_column, "tenure", "give every customer a tenure in whole months")
     values = tenure.values
-    known = ~np.isnan(values)
+    known = np.isfinite(values)  # unreadable and infinite values are reported above
     report_rows(
         collector,
         known & (values < 0),
@@ -408,8 +449,18 @@ def _tenure_shape(frame, mapping, rows, collector, out) -> None:
         collector,
         known & (values >= 0) & (values != np.round(values)),
         rows,
-        lambda i: f"tenure {values[i]:g} is not a whole number of months",
-        hint="round tenure to whole months (or give signup/churn dates instead)",
+        lambda i: f"tenure {values[i]:g} is not a whole number of {period}s",
+        hint=f"round tenure to whole {period}s (or give signup/churn dates instead)",
+        field=tenure_column,
+    )
+    limit = MAX_TENURE_MONTHS / months_per_period
+    report_rows(
+        collector,
+        known & (values > limit),
+        rows,
+        lambda i: f"tenure {values[i]:,.0f} {period}s is more than {limit:,.0f} {period}s (100 years)",
+        hint="correct the value" + ("" if period != "month" else ", or set data.period if tenure counts weeks, "
+                                    "quarters or years"),
         field=tenure_column,
     )
     flags = parse_flags(frame[flag_column])
@@ -425,25 +476,44 @@ def _tenure_shape(frame, mapping, rows, collector, out) -> None:
     _report_blank(collector, flags.blank, rows, flag_column, "churned flag", f"write {accepted} (any case)")
     if collector.error_count:
         return
-    tenure_months = values.astype(np.int64)
+    tenure_periods = values.astype(np.int64)
     churned = flags.values
-    zero = tenure_months == 0
+    zero = tenure_periods == 0
     if (zero & ~churned).any():
         collector.warn(
-            f"{int((zero & ~churned).sum()):,} active customers have tenure 0 months ({example_rows(zero & ~churned, rows)})",
+            f"{int((zero & ~churned).sum()):,} active customers have tenure 0 {period}s ({example_rows(zero & ~churned, rows)})",
             "they count as customers but tell the retention fit nothing yet",
             field=tenure_column,
         )
     if (zero & churned).any():
         collector.warn(
-            f"{int((zero & churned).sum()):,} churned customers have tenure 0 months ({example_rows(zero & churned, rows)}); "
-            "each is counted as a lifetime of 1 month (they paid once, at signup)",
+            f"{int((zero & churned).sum()):,} churned customers have tenure 0 {period}s ({example_rows(zero & churned, rows)}); "
+            f"each is counted as a lifetime of 1 {period} (they paid once, at signup)",
             "check these rows if a churned customer never paid",
             field=tenure_column,
         )
-        tenure_months = np.where(zero & churned, 1, tenure_months)
-    out["tenure_months"] = tenure_months
+        tenure_periods = np.where(zero & churned, 1, tenure_periods)
+    out["tenure_months"] = tenure_in_months(tenure_periods, churned, period)
+    if period in ("quarter", "year"):
+        out["tenure_periods"] = tenure_periods
     out["churned"] = churned
+
+
+def tenure_in_months(tenure: np.ndarray, churned: np.ndarray, period: str) -> np.ndarray:
+    """Tenures counted in ``period`` units on the monthly grid (whole months).
+
+    Quarters and years are exact (a customer who churned after 2 yearly renewals paid
+    for 24 months). A week count is converted like a date span: a churned customer's
+    lifetime rounds up (they paid for the month they were in), an active customer's
+    completed months round down, as for the date shape.
+    """
+    if period == "month":
+        return tenure.astype(np.int64)
+    if period in ("quarter", "year"):
+        return tenure.astype(np.int64) * int(MONTHS_PER_PERIOD[period])
+    months = tenure * MONTHS_PER_PERIOD[period]
+    # A small tolerance keeps exact multiples (52 weeks = 12 months) from rounding up.
+    return np.where(churned, np.maximum(1, np.ceil(months - 1e-9)), np.floor(months + 1e-9)).astype(np.int64)
 
 
 def _money(raw: pd.Series, field_name: str, column: str, rows, collector, out) -> None:
@@ -451,9 +521,10 @@ def _money(raw: pd.Series, field_name: str, column: str, rows, collector, out) -
     _report_unreadable(collector, parsed, raw, rows, column, field_name,
                        "write plain numbers such as 1234.50 (no decimal comma)")
     values = parsed.values
+    finite = np.isfinite(values)  # unreadable and infinite values are reported above
     report_rows(
         collector,
-        ~np.isnan(values) & (values < 0),
+        finite & (values < 0),
         rows,
         lambda i: f"{field_name} {values[i]:g} is negative",
         hint=f"{field_name} must be 0 or more",
@@ -473,6 +544,14 @@ def _money(raw: pd.Series, field_name: str, column: str, rows, collector, out) -
                 "they are kept; check whether they are free accounts",
                 field=column,
             )
+    report_rows(
+        collector,
+        finite & (np.abs(values) > MONEY_LIMIT),
+        rows,
+        lambda i: f"{field_name} {values[i]:.4g} is more than {MONEY_LIMIT:.0e}, which no customer pays or costs",
+        hint="correct the value (is a unit or a decimal separator wrong?)",
+        field=column,
+    )
     out[field_name] = values.astype(np.float64)
 
 

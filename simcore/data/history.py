@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simcore.config import HistorySource
-from simcore.data.book import CustomerBook
+from simcore.data.book import MONEY_LIMIT, CustomerBook
 from simcore.data.customers import suggest
 from simcore.data.parse import example_rows, ids_as_text, parse_months, parse_numbers, report_rows
 from simcore.data.sources import RawTable, read_sql, read_table
@@ -139,12 +139,21 @@ def validate_history(
         field=names["mrr"],
     )
     report_rows(collector, mrr.blank, rows, lambda i: "MRR is blank", hint="give every row an MRR (0 for a free month)", field=names["mrr"])
+    finite = np.isfinite(mrr.values)  # unreadable and infinite values are reported above
     report_rows(
         collector,
-        ~np.isnan(mrr.values) & (mrr.values < 0),
+        finite & (mrr.values < 0),
         rows,
         lambda i: f"MRR {mrr.values[i]:g} is negative",
         hint="MRR must be 0 or more",
+        field=names["mrr"],
+    )
+    report_rows(
+        collector,
+        finite & (mrr.values > MONEY_LIMIT),
+        rows,
+        lambda i: f"MRR {mrr.values[i]:.4g} is more than {MONEY_LIMIT:.0e}, which no customer pays",
+        hint="correct the value (is a unit or a decimal separator wrong?)",
         field=names["mrr"],
     )
 

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from simcore.data.book import EARLIEST_YEAR, LATEST_YEAR
 from simcore.errors import ProblemCollector
 
 #: Rows listed individually per kind of problem; the rest are counted in one summary line.
@@ -53,13 +54,16 @@ _CURRENCY_PREFIX = r"^[$€£]\s*"
 
 @dataclass(frozen=True)
 class Parsed:
-    """A parsed column: ``values`` (numpy array), ``blank`` and ``bad`` row masks, and
-    ``note``, a column-level problem (for example ambiguous date layout) or ``None``."""
+    """A parsed column: ``values`` (numpy array), ``blank`` and ``bad`` row masks,
+    ``note``, a column-level problem (for example ambiguous date layout) or ``None``, and
+    ``outside``, the rows among ``bad`` whose dates were read but lie outside
+    :data:`~simcore.data.book.EARLIEST_YEAR` .. :data:`~simcore.data.book.LATEST_YEAR`."""
 
     values: np.ndarray
     blank: np.ndarray
     bad: np.ndarray
     note: str | None = None
+    outside: np.ndarray | None = None
 
 
 def is_textual(values: pd.Series) -> bool:
@@ -92,7 +96,7 @@ def parse_numbers(values: pd.Series) -> Parsed:
     if pd.api.types.is_numeric_dtype(values.dtype):
         numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         blank = np.isnan(numbers)
-        return Parsed(numbers, blank, np.zeros(len(values), bool))
+        return Parsed(numbers, blank, np.isinf(numbers))
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         blank = values.isna().to_numpy(dtype=bool)
         return Parsed(np.full(len(values), np.nan), blank, ~blank)
@@ -114,13 +118,34 @@ def parse_numbers(values: pd.Series) -> Parsed:
             positions = np.flatnonzero(bad)[currency]
             numbers[positions] = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         bad = ~blank & np.isnan(numbers)
-    return Parsed(numbers, blank, bad)
+    # "inf" and "1e999" are numbers to pandas, but no amount or count is infinite.
+    return Parsed(numbers, blank, bad | np.isinf(numbers))
 
 
-def _to_ns(values: pd.Series) -> np.ndarray:
+_EARLIEST = np.datetime64(f"{EARLIEST_YEAR}-01-01", "D")
+_LATEST = np.datetime64(f"{LATEST_YEAR}-12-31", "D")
+
+
+def _to_days(values: pd.Series) -> np.ndarray:
+    """Dates as datetime64[D], converted in their own unit: a cast straight to
+    nanoseconds would wrap 9999-12-31 around to 1816 without a word."""
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values.to_numpy(dtype="datetime64[ns]")
+    return values.to_numpy().astype("datetime64[D]")
+
+
+def _days_to_ns(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dates in range as datetime64[ns] (NaT elsewhere) and the mask of dates out of range."""
+    outside = ~np.isnat(days) & ((days < _EARLIEST) | (days > _LATEST))
+    inside = np.where(outside, np.datetime64("NaT"), days)
+    return inside.astype("datetime64[ns]"), outside
+
+
+def _year_outside(text: pd.Series) -> np.ndarray:
+    """Rows whose text holds a four-digit year outside the accepted years."""
+    year = pd.to_numeric(text.str.extract(r"(?<!\d)(\d{4})(?!\d)", expand=False), errors="coerce")
+    year = year.to_numpy(dtype="float64", na_value=np.nan)
+    return (year < EARLIEST_YEAR) | (year > LATEST_YEAR)
 
 
 def _detect_date_format(sample: pd.Series) -> tuple[str | None, str | None]:
@@ -146,14 +171,17 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> Parsed:
     """Read a column of dates into datetime64[ns], floored to the day.
 
     Text is read as ISO 8601 (``2024-03-31``, with or without a time) unless
-    ``date_format`` (strftime layout) is given. When no ISO value parses at all, the
-    layouts in :data:`CANDIDATE_DATE_FORMATS` are tried on a sample of the column.
+    ``date_format`` (strftime layout) is given, which then applies to every text value.
+    When no ISO value parses at all, the layouts in :data:`CANDIDATE_DATE_FORMATS` are
+    tried on a sample of the column. Dates before :data:`~simcore.data.book.EARLIEST_YEAR`
+    or after :data:`~simcore.data.book.LATEST_YEAR` are ``bad`` and flagged ``outside``.
+    Columns already typed as dates (Parquet, Excel date cells) are taken as they are.
     """
     n = len(values)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        stamps = _to_ns(values)
-        blank = np.isnat(stamps)
-        return Parsed(stamps.astype("datetime64[D]").astype("datetime64[ns]"), blank, np.zeros(n, bool))
+        days = _to_days(values)
+        stamps, outside = _days_to_ns(days)
+        return Parsed(stamps, np.isnat(days), outside, outside=outside)
     if not is_textual(values):
         blank = values.isna().to_numpy(dtype=bool)
         return Parsed(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"), blank, ~blank)
@@ -169,9 +197,11 @@ def parse_dates(values: pd.Series, date_format: str | None = None) -> Parsed:
         detected, note = _detect_date_format(sample)
         if detected is not None:
             stamps = pd.to_datetime(given, format=detected, errors="coerce")
-    out = _to_ns(stamps)
+    out, outside = _days_to_ns(_to_days(stamps))
     bad = ~blank & np.isnat(out)
-    return Parsed(out.astype("datetime64[D]").astype("datetime64[ns]"), blank, bad, note)
+    if bad.any():
+        outside = outside | (bad & _year_outside(given))
+    return Parsed(out, blank, bad, note, outside)
 
 
 def parse_months(values: pd.Series) -> Parsed:
@@ -179,16 +209,16 @@ def parse_months(values: pd.Series) -> Parsed:
     day of each month, datetime64[ns]."""
     n = len(values)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        stamps = _to_ns(values)
-        blank = np.isnat(stamps)
-        bad = np.zeros(n, bool)
+        days = _to_days(values)
+        blank = np.isnat(days)
+        stamps, bad = _days_to_ns(days)
     elif is_textual(values):
         text = as_text(values)
         blank = blank_text(text)
         given = text.where(~blank)
         month_only = pd.to_datetime(given, format="%Y-%m", errors="coerce")
         full = pd.to_datetime(given.where(month_only.isna()), format="ISO8601", errors="coerce")
-        stamps = _to_ns(month_only.fillna(full))
+        stamps, _ = _days_to_ns(_to_days(month_only.fillna(full)))
         bad = ~blank & np.isnat(stamps)
     else:
         blank = values.isna().to_numpy(dtype=bool)

@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence, Union
@@ -112,6 +113,9 @@ def check_file(path: Path, source: str) -> str:
         raise _fail(source, f"file does not exist (looked for {path})", "check the path; relative paths are read from the config file's folder")
     if path.is_dir():
         raise _fail(source, f"{path} is a folder, not a file", "give the path of the file itself")
+    if not stat.S_ISREG(path.stat().st_mode):
+        # A pipe would block the reader forever and a device never ends.
+        raise _fail(source, f"{path} is not a regular file (a device, pipe or socket)", "give the path of a data file")
     if path.stat().st_size == 0:
         raise _fail(source, "the file is empty (0 bytes)", "export the table again with its header row and one row per customer")
     return kind
@@ -120,14 +124,36 @@ def check_file(path: Path, source: str) -> str:
 # --------------------------------------------------------------------------- CSV
 
 
+#: Control characters that never occur in a text export (tab, line breaks and form feed
+#: aside); one of them in the first bytes means the file is binary, not a CSV.
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+
+
 def _decode_head(raw: bytes, complete: bool) -> tuple[str, str]:
-    """Decode the first bytes of a CSV: UTF-8 (a byte-order mark is dropped) or, failing
-    that, Windows-1252, the encoding of Excel's "CSV" export on Windows."""
+    """Decode the first bytes of a CSV: UTF-16 when it starts with its byte-order mark
+    (Excel's "Unicode text" export), else UTF-8 (a byte-order mark is dropped), else
+    Windows-1252, the encoding of Excel's "CSV" export on Windows."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        decoder = codecs.getincrementaldecoder("utf-16")()
+        return decoder.decode(raw[: len(raw) - len(raw) % 2], final=complete), "utf-16"
     try:
         decoder = codecs.getincrementaldecoder("utf-8-sig")()
         return decoder.decode(raw, final=complete), "utf8"
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _refuse_binary(raw: bytes, source: str) -> None:
+    """A located refusal when the first bytes hold binary content."""
+    found = _BINARY.search(raw)
+    if found is None:
+        return
+    line = raw.count(b"\n", 0, found.start()) + 1
+    raise DataError(Problem(
+        f"byte 0x{raw[found.start()]:02x} is binary content: this is not a CSV text file",
+        "export the table as CSV (UTF-8), or give the Parquet/XLSX file its own extension",
+        source=source, line=line,
+    ))
 
 
 def detect_delimiter(sample: str, complete: bool = True) -> str:
@@ -160,14 +186,38 @@ def detect_delimiter(sample: str, complete: bool = True) -> str:
     return best
 
 
-def _csv_header(path: Path, delimiter: str | None) -> tuple[list[str], str, str, bool]:
+def _check_windows_1252(path: Path, source: str) -> None:
+    """Refuse, with its line, the first byte a file read as Windows-1252 cannot hold
+    (five byte values have no character there); pyarrow would otherwise fail mid-read."""
+    decoder = codecs.getincrementaldecoder("cp1252")()
+    lines = 1
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_HASH_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                line = lines + chunk.count(b"\n", 0, error.start)
+                raise DataError(Problem(
+                    f"byte 0x{chunk[error.start]:02x} is neither UTF-8 nor Windows-1252 text",
+                    "save the file as 'CSV UTF-8'", source=source, line=line,
+                )) from None
+            lines += chunk.count(b"\n")
+
+
+def _csv_header(path: Path, delimiter: str | None, source: str) -> tuple[list[str], str, str, bool]:
     with open(path, "rb") as handle:
         raw = handle.read(_SNIFF_BYTES)
         complete = len(raw) < _SNIFF_BYTES
+    if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _refuse_binary(raw, source)
     text, encoding = _decode_head(raw, complete)
     if delimiter is None:
         delimiter = detect_delimiter(text, complete)
-    first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:
+        first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    except csv.Error as error:
+        raise _fail(source, f"the header row cannot be read as CSV: {error}",
+                    "check that this is a CSV export (one header row, one row per customer)") from None
     return first, delimiter, encoding, bool(text.strip())
 
 
@@ -204,11 +254,12 @@ def read_csv(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    header, delimiter, encoding, has_text = _csv_header(path, delimiter)
+    header, delimiter, encoding, has_text = _csv_header(path, delimiter, source)
     if not has_text or not header:
         raise _fail(source, "the file is empty (no header row)", "export the table again with its header row")
     warnings: list[Problem] = []
-    if encoding != "utf8":
+    if encoding == "cp1252":
+        _check_windows_1252(path, source)
         warnings.append(
             Problem(
                 "the file is not UTF-8; it was read as Windows-1252 (Excel's default on Windows)",
@@ -305,8 +356,12 @@ def read_csv(
     else:
         frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
         del table
-    return RawTable(frame, header, source, 2, file_sha256(path), warnings,
-                    _rows_around_blank_lines(path, encoding, delimiter, len(frame)))
+    try:
+        row_numbers = _rows_around_blank_lines(path, encoding, delimiter, len(frame))
+    except (csv.Error, UnicodeError) as error:
+        raise _fail(source, f"cannot be read as a CSV file: {error}",
+                    "check that it is a CSV text export (one header row, one row per customer)") from None
+    return RawTable(frame, header, source, 2, file_sha256(path), warnings, row_numbers)
 
 
 def _has_blank_line(path: Path) -> bool:

@@ -39,8 +39,17 @@ class DemoFiles:
 # --------------------------------------------------------------------------- config
 
 
-def demo_config_text() -> str:
-    """The commented YAML config of the demo book."""
+#: Segments smaller than this merge into "other" in the demo config.
+DEMO_MIN_CUSTOMERS = 100
+
+
+def demo_config_text(min_customers: int = DEMO_MIN_CUSTOMERS) -> str:
+    """The commented YAML config of the demo book.
+
+    ``min_customers`` is lowered for a small book (``simcore demo --customers 600``) so
+    that every plan stays a segment of its own: the config names each plan's economics
+    and scenario levers, which would otherwise point at a segment merged into "other".
+    """
     economics = DEMO_ECONOMICS
     segment_lines = "\n".join(
         f"    {plan}: {{gross_margin: {values['gross_margin']:.0%}, cac: {values['cac']:.0f}, "
@@ -88,7 +97,7 @@ segments:
   #     - {{column: employees, edges: [100, 1000], labels: [small, mid, large]}}
   #     - {{column: tickets_per_month, labels: [light, typical, heavy]}}   # tertiles
   # Segments with fewer customers than this are merged into one called "other".
-  min_customers: 100
+  min_customers: {min_customers}
 
 # Retention curves per segment: "auto" ranks every family by AIC and keeps the best.
 retention:
@@ -239,7 +248,7 @@ def write_demo(directory: Path, *, customers: int = DEFAULT_CUSTOMERS, seed: int
         files.mrr_history: _format_table(tables.mrr_history, {"month": "month", "mrr": ".2f"}),
         files.acquisition_spend: _format_table(tables.acquisition_spend, {"month": "month", "spend": ".2f"}),
         files.support_costs: _format_table(tables.support_costs, {"month": "month", "support_cost": ".2f"}),
-        files.config: demo_config_text(),
+        files.config: demo_config_text(min(DEMO_MIN_CUSTOMERS, int(tables.customers["plan"].value_counts().min()))),
         files.scenarios: demo_scenarios_text(),
         files.schema: json.dumps(json_schema(), indent=2, sort_keys=True) + "\n",
     }

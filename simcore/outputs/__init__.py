@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from simcore._lazy import lazy_getattr
 
-from simcore.outputs.atomic import atomic_directory, check_target
+from simcore.outputs.atomic import atomic_directory, check_target, prepare_target, recover
 
 _LAZY = {
     "FORMATS": "simcore.outputs.tables",
@@ -24,7 +24,7 @@ _LAZY = {
     "write_segments": "simcore.outputs.results",
 }
 
-__all__ = ["atomic_directory", "check_target", *sorted(_LAZY)]
+__all__ = ["atomic_directory", "check_target", "prepare_target", "recover", *sorted(_LAZY)]
 
 
 __getattr__ = lazy_getattr(__name__, _LAZY)

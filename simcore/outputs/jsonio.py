@@ -1,4 +1,5 @@
-"""JSON every parser accepts: no NaN or infinities, numpy values as plain numbers."""
+"""JSON every parser accepts: no NaN or infinities, numpy values as plain numbers, and
+no credentials (every text passes :func:`simcore.errors.redact`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ def strict_json(value):
     accepts (jq, JavaScript)."""
     import numpy as np
 
+    from simcore.errors import redact
+
     if isinstance(value, dict):
-        return {str(k): strict_json(v) for k, v in value.items()}
+        return {redact(str(k)): strict_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [strict_json(v) for v in value]
     if isinstance(value, np.ndarray):
@@ -24,11 +27,13 @@ def strict_json(value):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return float(value) if math.isfinite(value) else None
-    if isinstance(value, (str, int, bool)) or value is None:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (int, bool)) or value is None:
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    return redact(str(value))
 
 
 def dumps(value, *, indent: int | None = 2) -> str:

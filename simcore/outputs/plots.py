@@ -28,6 +28,15 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     matplotlib Axes
         Solid curves inside the observed window, dashed beyond it (extrapolation).
     """
+    # A book counted in quarters or years is drawn in its own periods, as fitted.
+    unit = getattr(result.fit, "period", "month")
+    if unit != "month":
+        import dataclasses
+
+        native = {id(f): getattr(f, "native", f) for f in (result.fit, result.kaplan_meier, *result.fits.values())}
+        result = dataclasses.replace(result, fit=native[id(result.fit)], kaplan_meier=native[id(result.kaplan_meier)],
+                                     fits={k: native[id(f)] for k, f in result.fits.items()})
+        horizon_months = None if horizon_months is None else max(1, horizon_months // (3 if unit == "quarter" else 12))
     if ax is None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -65,7 +74,7 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
                 fontsize=8, color="0.4", rotation=90, ha="right", va="bottom")
     ax.set_xlim(0, horizon)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("tenure (months)")
+    ax.set_xlabel(f"tenure ({unit}s)")
     ax.set_ylabel("share of customers still active, S(t)")
     name = result.segment if result.segment is not None else "all customers"
     ax.set_title(f"Retention, segment {name}: {chosen_label}")

@@ -1,13 +1,61 @@
-"""Tables to files: CSV, Parquet, JSON and one XLSX workbook, the same for every command."""
+"""Tables to files: CSV, Parquet, JSON and one XLSX workbook, the same for every command.
+
+**Spreadsheet safety.** Segment labels, scenario names and descriptions come from data
+and configs that a spreadsheet user did not write. A text cell that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return is a formula to Excel and LibreOffice
+(a plan called ``=HYPERLINK("http://...")`` would become a live link in every row), so
+in CSV and XLSX such a cell is written with a leading apostrophe, as the OWASP
+CSV-injection guidance recommends. Numbers stay numbers (``-5`` in a numeric column is
+untouched), and text that is a plain number (``"-5"``) cannot run anything and is left
+as it is. Parquet and JSON are read by programs, not spreadsheets, and keep the text.
+In every format the credentials of URLs are hidden (:func:`simcore.errors.redact`).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import pandas as pd
 
-from simcore.errors import ConfigError, OutputError, Problem
+from simcore.errors import ConfigError, OutputError, Problem, redact
+
+#: First characters that make a spreadsheet cell a formula (OWASP CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?$")
+#: Control characters an XLSX cell cannot hold (openpyxl refuses them).
+_NOT_IN_SPREADSHEETS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a spreadsheet shows it and never runs it: a leading apostrophe when it
+    starts like a formula (see the module notes), credentials of URLs hidden, and control
+    characters a spreadsheet cannot hold shown as U+FFFD."""
+    text = _NOT_IN_SPREADSHEETS.sub("\ufffd", redact(text))
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def safe_tables(frame: pd.DataFrame, *, spreadsheet: bool) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and headers are safe to write: for a
+    spreadsheet (:func:`spreadsheet_text`), else with URL credentials hidden."""
+    clean = spreadsheet_text if spreadsheet else redact
+    out = frame.copy(deep=False)
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            try:
+                texts = [v for v in pd.unique(values.dropna()) if isinstance(v, str)]
+            except TypeError:  # unhashable cells (lists): look at every one
+                texts = [v for v in values if isinstance(v, str)]
+            changed = {v: clean(v) for v in texts}
+            changed = {k: v for k, v in changed.items() if k != v}
+            if changed:
+                out[column] = values.astype(object).map(lambda v: changed.get(v, v) if isinstance(v, str) else v)
+    out.columns = [clean(str(c)) for c in frame.columns]
+    return out
 
 #: Output formats of result tables.
 FORMATS = ("csv", "parquet", "xlsx", "json")
@@ -41,28 +89,53 @@ def write_tables(tables: Mapping[str, pd.DataFrame], directory: Path, formats: S
     directory = Path(directory)
     for name, table in tables.items():
         if "csv" in formats:
-            table.to_csv(directory / f"{name}.csv", index=False, float_format=f"%.{_DIGITS}g")
-        if "parquet" in formats:
-            table.to_parquet(directory / f"{name}.parquet", index=False)
-        if "json" in formats:
-            table.to_json(directory / f"{name}.json", orient="records", indent=1, double_precision=_DIGITS)
+            safe_tables(table, spreadsheet=True).to_csv(directory / f"{name}.csv", index=False,
+                                                        float_format=f"%.{_DIGITS}g")
+        if "parquet" in formats or "json" in formats:
+            plain = safe_tables(table, spreadsheet=False)
+            if "parquet" in formats:
+                plain.to_parquet(directory / f"{name}.parquet", index=False)
+            if "json" in formats:
+                plain.to_json(directory / f"{name}.json", orient="records", indent=1, double_precision=_DIGITS)
     if "xlsx" in formats:
         from simcore.outputs.workbook import write_workbook
 
-        write_workbook(tables, directory / workbook_name)
+        write_workbook({name: safe_tables(table, spreadsheet=True) for name, table in tables.items()},
+                       directory / workbook_name)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write one table as CSV or JSON, chosen by the file's extension."""
+    """Write one table as CSV or JSON, chosen by the file's extension, atomically."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise OutputError(Problem(f"cannot write '{suffix}' files", "use a .csv or .json file name", source=str(path)))
+    import os
+    import tempfile
+
     try:
-        if suffix == ".csv":
-            frame.to_csv(path, index=False)
-        else:
-            frame.to_json(path, orient="records", indent=2)
+        # Written beside the target and renamed over it: an interrupted write leaves the
+        # previous file (or none), never half a table.
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        os.close(handle)
+        try:
+            if suffix == ".csv":
+                safe_tables(frame, spreadsheet=True).to_csv(temporary, index=False)
+            else:
+                safe_tables(frame, spreadsheet=False).to_json(temporary, orient="records", indent=2)
+            os.chmod(temporary, 0o666 & ~_umask())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     except OSError as error:
         raise OutputError(Problem(f"cannot write the file ({error.strerror or error})",
                                   "check the folder exists and is writable", source=str(path))) from None

@@ -348,12 +348,17 @@ class SavedSegment(_Model):
 
     @classmethod
     def of(cls, result: SegmentResult) -> "SavedSegment":
+        # A fit read on another grid (simcore.periods) wraps the fit as made and exposes it
+        # as ``native``; the saved file holds what was fitted.
+        def made(fit):
+            return getattr(fit, "native", fit)
+
         return cls(
             segment=result.segment, criterion=result.criterion, uncertainty=result.uncertainty,
             model_averaging=result.model_averaging, chosen=result.fit.family,
-            fits={name: SavedParametricFit.of(fit) for name, fit in result.fits.items()
-                  if isinstance(fit, ParametricFit)},
-            kaplan_meier=SavedKaplanMeierFit.of(result.kaplan_meier),
+            fits={name: SavedParametricFit.of(made(fit)) for name, fit in result.fits.items()
+                  if isinstance(made(fit), ParametricFit)},
+            kaplan_meier=SavedKaplanMeierFit.of(made(result.kaplan_meier)),
             ranking=[SavedRankingRow(**row) for row in _records(result.ranking)],
             holdout=None if result.holdout is None else [SavedHoldoutRow(**r) for r in _records(result.holdout)],
             warnings=[SavedProblem.of(p) for p in result.warnings],
