@@ -21,6 +21,7 @@ from simcore._version import __version__
 COMMANDS: dict[str, str] = {
     "demo": "simcore.cli.demo:demo",
     "fit": "simcore.cli.fit:fit",
+    "report": "simcore.cli.report_command:report",
     "run": "simcore.cli.run:run",
     "schema": "simcore.cli.schema:schema",
     "segments": "simcore.cli.segments:segments",
