@@ -97,6 +97,24 @@ def test_retention_figure_shows_the_band_of_the_simulated_curves_and_a_human_fam
     assert any("extrapolated" in t.get_text() for t in ax.texts)
 
 
+def test_a_fit_without_draws_says_so_instead_of_showing_no_band():
+    from dataclasses import replace
+
+    from books import book, sbg
+
+    from simcore.outputs.plots import plot_segment_fit
+    from simcore.retention import fit_segment
+
+    durations, events, _ = book(sbg(), 2000, 36, seed=2)
+    result = fit_segment(durations, events, segment="smb", family="sbg", model_averaging="none")
+    broken = replace(result.fit, covariance=np.full_like(result.fit.covariance, np.nan))
+    result = replace(result, fit=broken, fits={**result.fits, "sbg": broken}, uncertainty="asymptotic")
+    ax = plot_segment_fit(result, horizon_months=60)
+    assert not [c for c in ax.collections if "simulation draws" in str(c.get_label())]
+    assert any(t.get_text().startswith("No uncertainty band: the sbg fit has no usable covariance")
+               for t in ax.texts)
+
+
 def test_money_share_and_payback_read_the_same_everywhere():
     assert money(88_800.3) == "88.8k" and money(-1942.4) == "\u22121,942" and money(463_240_467) == "463.2M"
     assert money(1_081_844_620) == "1.08B" and money(-0.2) == "0" and money(5.2e6, signed=True) == "+5.2M"

@@ -146,11 +146,11 @@ def png_bytes(figure) -> bytes:
 
 
 def _tick_money(value, _position=None) -> str:
-    # Round ticks read "150M", not "150.0M".
-    text = money(value)
-    for unit in ("k", "M", "B"):
-        text = text.replace(f".0{unit}", unit).replace(f".00{unit}", unit)
-    return text
+    import re
+
+    # Ticks are round numbers: "150M" and "1.5B", not "150.0M" and "1.50B".
+    text = re.sub(r"(\.\d*?)0+(?=[kMB]$)", r"\1", money(value))
+    return re.sub(r"\.(?=[kMB]$)", "", text)
 
 
 def money_axis(axis) -> None:

@@ -45,14 +45,14 @@ def _family_label(fit) -> str:
 def _band(result, horizon: int, seed: int):
     """P5 and P95 per month of the curves the simulation draws for this segment (its
     survival model: the chosen family, or the weighted families with model averaging),
-    with the number of families drawn from; ``None`` when no curve can be drawn."""
+    with the number of families drawn from; or the reason no curve can be drawn."""
     from simcore.errors import SimcoreError
 
     try:
         model = result.survival_model()
         draws = model.survival_draws(BAND_DRAWS, horizon, seed)
-    except SimcoreError:
-        return None
+    except SimcoreError as error:
+        return error.problems[0].message if error.problems else str(error)
     tail = (1.0 - BAND_COVERAGE) / 2.0
     low, high = np.quantile(draws, [tail, 1.0 - tail], axis=0)
     return low, high, len(model.fits)
@@ -106,7 +106,11 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
 
     if band:
         drawn = _band(result, horizon if extrapolates else min(m, horizon), seed)
-        if drawn is not None:
+        if isinstance(drawn, str):
+            # Said on the figure: a missing band must not pass for a certain curve.
+            ax.text(0.01, 0.02, charts.wrapped(f"No uncertainty band: {drawn}", 70), transform=ax.transAxes,
+                    fontsize=7.5, color=charts.VERMILLION, va="bottom")
+        else:
             low, high, n_families = drawn
             months = np.arange(low.size)
             what = (f"averaged over {n_families} families" if n_families > 1 else "parameter uncertainty")
