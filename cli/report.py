@@ -81,11 +81,31 @@ class RemainingTime:
         return current + left_after * self.step_seconds if whole < self.total else 0.0
 
 
-def _duration(seconds: float | None) -> str:
+def _left_text(seconds: float | None) -> str:
+    """``about 2:30 left``; before any simulation step has finished there is nothing to go
+    on, and a step that runs over its estimate is "finishing" rather than "0 s left"."""
     if seconds is None:
-        return "estimating"
+        return "estimating time left"
+    if seconds < 1:
+        return "finishing"
     seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+    return f"about {seconds // 60}:{seconds % 60:02d} left" if seconds >= 60 else f"about {seconds} s left"
+
+
+@contextlib.contextmanager
+def writing_progress(console, *, enabled: bool):
+    """While the results are written (tables, workbook, plots, report: seconds, not
+    minutes): a spinner on a terminal, one timed line elsewhere."""
+    if not enabled:
+        yield
+        return
+    started = time.monotonic()
+    if console.is_terminal:
+        with console.status("writing tables, plots and files"):
+            yield
+    else:
+        yield
+    console.print(f"wrote the results ({time.monotonic() - started:.1f} s)", markup=False, highlight=False)
 
 
 @contextlib.contextmanager
@@ -120,7 +140,7 @@ def run_progress(console, *, enabled: bool):
     class LeftColumn(ProgressColumn):
         # Redrawn on every refresh, so the estimate counts down between callbacks.
         def render(self, task) -> Text:
-            return Text(f"about {_duration(estimate_left.remaining())} left", style="progress.remaining")
+            return Text(_left_text(estimate_left.remaining()), style="progress.remaining")
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=24),
                   TimeElapsedColumn(), LeftColumn(), console=console, transient=True) as bar:

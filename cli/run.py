@@ -37,7 +37,7 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
     """
     from simcore import Project
     from simcore.cli.common import flag_names, make_console, print_warnings
-    from simcore.cli.report import print_run_summary, run_progress
+    from simcore.cli.report import print_run_summary, run_progress, writing_progress
     from simcore.outputs import check_formats, check_target, write_run
 
     with flag_names({"scenarios": "--scenario", "formats": "--format"}):
@@ -48,7 +48,8 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
         with run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
             result = project.simulate(list(scenarios) or None, seed=seed, replications=replications,
                                       saved_fits=saved_fits, progress=progress, on_compile=on_compile)
-        write_run(result, out, formats=wanted, force=force, plots=plots, report=report)
+        with writing_progress(make_console(stderr=True), enabled=not (quiet or as_json)):
+            write_run(result, out, formats=wanted, force=force, plots=plots, report=report)
     if not quiet:
         print_warnings(result.warnings)
     if as_json:

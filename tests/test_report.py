@@ -321,7 +321,7 @@ def test_progress_prints_one_timed_line_per_step_when_not_on_a_terminal():
 
 
 def test_the_time_left_follows_the_simulation_steps():
-    from simcore.cli.report import RemainingTime
+    from simcore.cli.report import RemainingTime, _left_text
 
     now = [0.0]
     left = RemainingTime(clock=lambda: now[0])
@@ -335,3 +335,5 @@ def test_the_time_left_follows_the_simulation_steps():
     assert left.remaining() == pytest.approx(35.0)
     left.update("simulated price_up", 4.5, 6)  # a block callback: halfway after 5 s
     assert left.remaining() == pytest.approx(5.0 + 20.0)
+    assert _left_text(None) == "estimating time left" and _left_text(0.4) == "finishing"
+    assert _left_text(150.0) == "about 2:30 left" and _left_text(42.0) == "about 42 s left"
