@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 
-from simcore.outputs.numbers import count, estimate, flag, money, months, ratio, share
+from simcore.outputs.numbers import better_in, count, estimate, flag, money, months, ratio, share
 
 STATUS_STYLE = {"profitable": "green", "marginal": "yellow", "margin-draining": "bold red", "no CAC given": "dim"}
 TOTAL = "(all segments)"
@@ -270,11 +270,11 @@ def _scenario_tables(comparison, wide: bool):
             spread = f"{money(row.delta_p5, signed=True)} .. {money(row.delta_p95, signed=True)}"
             if wide:
                 table.add_row(_plain(row.scenario), _plain(row.segment), money(row.baseline_value_mean),
-                              money(row.scenario_value_mean), change, spread, share(row.p_delta_positive),
+                              money(row.scenario_value_mean), change, spread, better_in(row.p_delta_positive, row.delta_p5, row.delta_p95),
                               end_section=i == len(ordered) - 1)
             else:
                 name = f"[bold]{_plain(row.scenario)}[/] (total)" if row.segment == TOTAL else f"  {_plain(row.segment)}"
-                table.add_row(name, change, spread, share(row.p_delta_positive), end_section=i == len(ordered) - 1)
+                table.add_row(name, change, spread, better_in(row.p_delta_positive, row.delta_p5, row.delta_p95), end_section=i == len(ordered) - 1)
     return table
 
 

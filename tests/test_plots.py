@@ -12,7 +12,7 @@ import pytest
 
 from simcore.outputs import charts
 from simcore.outputs.columns import PAYBACK_NEVER, header, with_payback_flag
-from simcore.outputs.numbers import count, flag, money, months, share
+from simcore.outputs.numbers import better_in, count, flag, money, months, share
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -123,6 +123,7 @@ def test_money_share_and_payback_read_the_same_everywhere():
     assert months(float("inf")) == "never" and months(float("nan"), never=True) == "never"
     assert months(18.0) == "18" and months(float("nan")) == ""
     assert count(12074.4) == "12,074"
+    assert better_in(0.0, 0.0, 0.0) == "unchanged" and better_in(0.0, -5.0, -1.0) == "0%"
     assert flag(True) and flag(np.bool_(True)) and flag("True")
     assert not flag(pd.NA) and not flag(float("nan")) and not flag(None) and not flag(False)
 
@@ -147,3 +148,23 @@ def test_never_is_a_flag_beside_a_blank_payback():
 ])
 def test_headers_are_human_and_carry_their_unit(column, expected):
     assert header(column, "USD") == expected
+
+
+def test_scenario_levers_read_as_set_in_words():
+    from simcore.config import ScenarioConfig
+    from simcore.outputs.assumptions import scenario_levers
+
+    scenarios = [
+        ScenarioConfig(name="price_up", price_change=[{"pct": 0.1, "from_month": 3}], price_elasticity_of_churn=0.8),
+        ScenarioConfig(name="prepay", description="Prepay a year at 15% off.",
+                       discount=[{"pct": 0.15, "duration_months": 12, "eligible_share": 0.4}]),
+        ScenarioConfig(name="downturn", extends="price_up", churn_multiplier=[{"months": [6, 18], "factor": 1.5}]),
+    ]
+    rows = {r["scenario"]: r for r in scenario_levers({"scenarios": [s.model_dump(mode="json") for s in scenarios]})}
+    assert rows["price_up"]["levers"] == ("price change: {pct +10%, from month 3, applies to all}; "
+                                          "price elasticity of churn: 0.8")
+    assert rows["prepay"]["levers"].startswith("discount: {pct 15%, duration months 12, eligible share 40%")
+    assert rows["prepay"]["description"] == "Prepay a year at 15% off."
+    # Only what the scenario sets: no "price elasticity of churn: 0" from the defaults.
+    assert rows["downturn"]["levers"] == "churn multiplier: {months 6\u201318, factor 1.5}"
+    assert rows["downturn"]["extends"] == "price_up"

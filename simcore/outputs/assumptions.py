@@ -88,30 +88,46 @@ def _missing(value) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def _lever_value(key: str, value) -> str:
+#: Fractions that are a change (signed: "+10%") rather than a level ("15% off", "40% of").
+_SIGNED_FIELDS = {"gross_margin_change", "cost_to_serve_change", "cac_change"}
+
+
+def _lever_value(key: str, value, parent: str = "") -> str:
     if isinstance(value, dict):
-        parts = [f"{k.replace('_', ' ')} {_lever_value(k, v)}" for k, v in value.items()
+        parts = [f"{k.replace('_', ' ')} {_lever_value(k, v, key)}" for k, v in value.items()
                  if v not in (None, [], {})]
         return "{" + ", ".join(parts) + "}"
     if isinstance(value, list):
         if key == "months" and len(value) == 2 and all(isinstance(v, (int, float)) for v in value):
             return f"{value[0]:g}\u2013{value[1]:g}"
-        return ", ".join(_lever_value(key, v) for v in value)
+        return ", ".join(_lever_value(key, v, parent) for v in value)
     if isinstance(value, float) and key in _PERCENT_FIELDS:
-        return f"{value:+.1%}".replace(".0%", "%") if key != "eligible_share" else _percent(value)
+        # A price change is signed (+10%); a discount's pct is how much is taken off (15%).
+        signed = key in _SIGNED_FIELDS or (key == "pct" and parent not in ("discount",))
+        return f"{value:+.1%}".replace(".0%", "%") if signed else _percent(value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _lever_defaults() -> dict:
+    """What every lever is when a scenario does not set it (a scenario's ``config.json``
+    entry lists every lever, set or not)."""
+    from simcore.config import ScenarioConfig
+
+    return ScenarioConfig(name="defaults").model_dump(mode="json")
 
 
 def scenario_levers(settings: dict | None) -> list[dict]:
     """One row per scenario: ``scenario``, ``description``, ``extends`` and ``levers`` (the
     levers it sets, in words: ``price change {pct +10%, from month 3, applies to all}``).
     Levers inherited through ``extends`` are those of the scenario it names."""
+    scenarios = (settings or {}).get("scenarios", [])
+    defaults = _lever_defaults() if scenarios else {}
     rows = []
-    for scenario in (settings or {}).get("scenarios", []):
+    for scenario in scenarios:
         levers = {k: v for k, v in scenario.items()
-                  if k not in ("name", "description", "extends") and v not in (None, [], {})}
+                  if k not in ("name", "description", "extends") and v not in (None, [], {}) and v != defaults.get(k)}
         rows.append({
             "scenario": scenario.get("name"),
             "description": scenario.get("description") or "",
@@ -119,5 +135,3 @@ def scenario_levers(settings: dict | None) -> list[dict]:
             "levers": "; ".join(f"{k.replace('_', ' ')}: {_lever_value(k, v)}" for k, v in levers.items()),
         })
     return rows
-
-

@@ -70,6 +70,13 @@ def share(value) -> str:
     return f"{value:.0%}"
 
 
+def better_in(share_better, low, high) -> str:
+    """The share of replications in which a scenario does better, or "unchanged" when
+    its change is exactly zero in every replication (a lever that does not touch the
+    segment: "better in 0%" would read as a loss)."""
+    return "unchanged" if low == 0 and high == 0 else share(share_better)
+
+
 def months(value, never: bool = False) -> str:
     """Payback months: ``"18"``; :data:`NEVER` for ``inf`` or when ``never`` is true;
     empty when not applicable."""

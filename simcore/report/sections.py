@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from simcore.outputs.numbers import count, estimate, exact_money, flag, money, months, ratio, share
+from simcore.outputs.numbers import better_in, count, estimate, exact_money, flag, money, months, ratio, share
 from simcore.report import html
 from simcore.report.run_directory import RunDirectory, read_table
 
@@ -144,7 +144,7 @@ def scenarios(run: RunDirectory) -> str | None:
             table_rows.append(["total" if r["segment"] == TOTAL else r["segment"], money(r["baseline_value_mean"]),
                                money(r["scenario_value_mean"]), change,
                                f"{money(r['delta_p5'], signed=True)} .. {money(r['delta_p95'], signed=True)}",
-                               share(r["p_delta_positive"])])
+                               better_in(r["p_delta_positive"], r["delta_p5"], r["delta_p95"])])
         totals = [i for i, r in enumerate(rows.to_dict("records")) if r["segment"] == TOTAL]
         out.append(html.table(table_rows, ["Segment", "Baseline value", "Scenario value", "Change, expected",
                                            "Change, P5 .. P95", "Better in"],
@@ -235,11 +235,17 @@ def data_quality(run: RunDirectory) -> str | None:
             f"the fits; none stopped the run.</p><ul class=\"warnings\">{items}</ul>")
 
 
+def _manifest_value(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
 def manifest(run: RunDirectory) -> str | None:
     data = run.manifest
-    rows = [[key, value if not isinstance(value, (list, dict)) else ", ".join(
-        f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else ", ".join(map(str, value))]
-            for key, value in data.items() if key != "files"]
+    rows = [[key, _manifest_value(value)] for key, value in data.items() if key != "files"]
     out = html.table(rows, ["Field", "Value"])
     files = data.get("files") or []
     if files:
