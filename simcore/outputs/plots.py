@@ -97,8 +97,9 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     extrapolates = horizon > m and (chosen.family != KAPLAN_MEIER or chosen.tail is not None)
     if horizon > m:
         ax.axvspan(m, horizon, color="#f2f2f2", zorder=0, linewidth=0)
-        ax.text(m + (horizon - m) / 2, 0.985, "extrapolated beyond the data", ha="center", va="top", fontsize=8,
-                color="0.35")
+        # The short word when the extrapolated stretch is too narrow for the sentence.
+        note = "extrapolated beyond the data" if horizon - m >= 0.3 * horizon else "extrapolated"
+        ax.text(m + (horizon - m) / 2, 0.985, note, ha="center", va="top", fontsize=8, color="0.35")
     grid = np.arange(m + 1)
     ax.fill_between(grid, km.km_lower, km.km_upper, step="post", color="0.75", alpha=0.6, linewidth=0,
                     label="Kaplan\u2013Meier (observed), 95% band")
