@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "backtest": "simcore.cli.backtest:backtest",
     "demo": "simcore.cli.demo:demo",
     "fit": "simcore.cli.fit:fit",
+    "report": "simcore.cli.report_command:report",
     "run": "simcore.cli.run:run",
     "schema": "simcore.cli.schema:schema",
     "segments": "simcore.cli.segments:segments",

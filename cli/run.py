@@ -22,22 +22,25 @@ import click
 @click.option("--allow-large", is_flag=True, default=None,
               help="Run even when the estimated memory or time exceeds simcore's limits "
                    "(as simulation.allow_large: true).")
+@click.option("--report", is_flag=True, help="Also write report.html: the run as one self-contained HTML page.")
+@click.option("--plots/--no-plots", default=True, show_default=True, help="Draw the run's figures into plots/.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and summaries as JSON on stdout.")
 def run(config_path: Path, out: Path | None, seed: int | None, replications: int | None, scenarios: tuple[str, ...],
-        formats: str, saved_fits: Path | None, force: bool, allow_large: bool | None, quiet: bool,
-        as_json: bool) -> None:
+        formats: str, saved_fits: Path | None, force: bool, allow_large: bool | None, report: bool, plots: bool,
+        quiet: bool, as_json: bool) -> None:
     """Run CONFIG: fit retention, simulate the baseline and every scenario with common
     random numbers, and write segment_summary, scenario_comparison, distributions,
-    projection, fits, economics and manifest.json into a fresh directory.
+    projection, fits, economics, plots/, warnings.json and manifest.json into a fresh
+    directory.
 
     \b
     Example:
-      simcore run scenarios/demo/config.yaml --out runs/demo --format csv,xlsx
+      simcore run scenarios/demo/config.yaml --out runs/demo --format csv,xlsx --report
     """
     from simcore import Project
     from simcore.cli.common import flag_names, make_console, print_warnings
-    from simcore.cli.report import print_run_summary, run_progress
+    from simcore.cli.report import print_run_summary, run_progress, writing_progress
     from simcore.outputs import check_formats, prepare_target
 
     with flag_names({"scenarios": "--scenario", "formats": "--format", "simulation.replications": "--replications",
@@ -49,16 +52,21 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
         with run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
             result = project.simulate(list(scenarios) or None, seed=seed, replications=replications,
                                       saved_fits=saved_fits, progress=progress, on_compile=on_compile)
-        result.write(out, formats=wanted, force=force)
+        with writing_progress(make_console(stderr=True), enabled=not (quiet or as_json)):
+            result.write(out, formats=wanted, force=force, plots=plots, report=report)
     if not quiet:
         print_warnings(result.warnings)
     if as_json:
         from simcore.cli.common import echo_json
+        from simcore.outputs.results import file_tables
 
+        tables = file_tables(result.tables)  # as the files hold them: "never" is payback_never, not null
         payload = {"manifest": result.manifest, "output": str(out),
-                   "segment_summary": result.segment_summary.to_dict(orient="records")}
-        if "scenario_comparison" in result.tables:
-            payload["scenario_comparison"] = result.scenario_comparison.to_dict(orient="records")
+                   "segment_summary": tables["segment_summary"].to_dict(orient="records")}
+        if "scenario_comparison" in tables:
+            payload["scenario_comparison"] = tables["scenario_comparison"].to_dict(orient="records")
         echo_json(payload)
     elif not quiet:
         print_run_summary(make_console(), result, out)
+        if report:
+            make_console().print(f"report: {out / 'report.html'}", markup=False, highlight=False)

@@ -185,12 +185,15 @@ class RunResult:
             return tables[name]
         raise AttributeError(f"'RunResult' has no attribute {name!r}")
 
-    def write(self, directory: str | Path, *, formats: Sequence[str] | str = ("csv",), force: bool = False) -> Path:
-        """Write every table in every format, the saved fits and ``manifest.json`` into
-        a fresh directory, atomically (nothing appears unless everything succeeded)."""
+    def write(self, directory: str | Path, *, formats: Sequence[str] | str = ("csv",), force: bool = False,
+              plots: bool = True, report: bool = False) -> Path:
+        """Write every table in every format, the saved fits, ``plots/`` (unless
+        ``plots=False``), ``report.html`` (with ``report=True``), ``warnings.json`` and
+        ``manifest.json`` into a fresh directory, atomically (nothing appears unless
+        everything succeeded)."""
         from simcore.outputs.results import write_run
 
-        return write_run(self, directory, formats=formats, force=force)
+        return write_run(self, directory, formats=formats, force=force, plots=plots, report=report)
 
 
 def scenario_comparison(name: str, baseline, scenario) -> pd.DataFrame:

@@ -61,7 +61,8 @@ def complete(run: Path) -> bool:
     manifest = run / "manifest.json"
     if not manifest.is_file():
         return False
-    return set(json.loads(manifest.read_text())["files"]) == {p.name for p in run.iterdir()}
+    listed = {name.split("/")[0] for name in json.loads(manifest.read_text())["files"]}
+    return listed == {p.name for p in run.iterdir()}
 
 
 def cli(*args) -> int:

@@ -209,7 +209,7 @@ def test_plot_segment_fit_on_rossi(tmp_path):
     rossi = load_rossi()
     result = fit_segment(rossi["week"], rossi["arrest"], segment="rossi")
     ax = plot_segment_fit(result, horizon_months=120)
-    assert "rossi" in ax.get_title() and result.fit.family in ax.get_title()
+    assert "rossi" in ax.get_title() and result.fit.label in ax.get_title()  # "Weibull", not "weibull"
     styles = {line.get_linestyle() for line in ax.get_lines()}
     assert "--" in styles  # the extrapolated part is dashed
     path = tmp_path / "rossi.png"

@@ -44,7 +44,7 @@ def test_every_table_in_every_format_and_a_manifest(demo_run):
     for table in tables:
         for suffix in ("csv", "parquet", "json"):
             assert (demo_run / f"{table}.{suffix}").stat().st_size > 0
-    assert set(manifest["files"]) == {p.name for p in demo_run.iterdir()}
+    assert set(manifest["files"]) == {p.relative_to(demo_run).as_posix() for p in demo_run.rglob("*") if p.is_file()}
     assert manifest["seed"] == 42 and manifest["replications"] == 20
     assert manifest["scenarios"] == ["baseline", *SCENARIOS]
     assert manifest["segments"] == SEGMENTS
@@ -53,17 +53,21 @@ def test_every_table_in_every_format_and_a_manifest(demo_run):
     assert not [p for p in demo_run.parent.iterdir() if p.name.startswith(".")]  # no staging left
 
 
-def test_workbook_has_one_formatted_sheet_per_table(demo_run):
+def test_workbook_opens_on_the_summary_with_one_formatted_sheet_per_table(demo_run):
     from openpyxl import load_workbook
 
+    from simcore.outputs.workbook import SHEET_TITLES
+
     book = load_workbook(demo_run / "results.xlsx")
-    assert set(book.sheetnames) == {p.stem for p in demo_run.glob("*.csv")}
-    sheet = book["segment_summary"]
+    assert book.sheetnames[:4] == ["Summary", "Scenario comparison", "Assumptions", "Warnings"]
+    tables = {p.stem for p in demo_run.glob("*.csv")} - {"projection"}  # the projection is by month
+    assert {SHEET_TITLES[t] for t in tables} | {"Projection by month"} <= set(book.sheetnames)
+    sheet = book["Segment summary"]
     assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
     header = [cell.value for cell in sheet[1]]
-    assert sheet.cell(row=2, column=header.index("p_unit_profit_negative") + 1).number_format == "0.0%"
-    assert "#,##0" in sheet.cell(row=2, column=header.index("ltv_mean") + 1).number_format
-    assert sheet.cell(row=2, column=header.index("customers") + 1).number_format == "#,##0"
+    assert sheet.cell(row=2, column=header.index("Share of customers losing money (%)") + 1).number_format == "0.0%"
+    assert "#,##0" in sheet.cell(row=2, column=header.index("LTV per customer, expected") + 1).number_format
+    assert sheet.cell(row=2, column=header.index("Customers (average per replication)") + 1).number_format == "#,##0"
 
 
 def test_demo_economics_come_out_as_designed(demo_run):

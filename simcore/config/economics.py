@@ -66,3 +66,8 @@ class EconomicsConfig(StrictModel):
     segments: dict[str, EconomicsValues] = Field(default_factory=dict)
     cac_from_spend: AcquisitionSpend | None = None
     support_cost_from: SupportCostTable | None = None
+    currency: str | None = Field(
+        None, min_length=1, max_length=12,
+        description="Currency of every amount (a code or sign: USD, EUR, €), shown on plots, the report and "
+        "workbook headers. A label only: nothing is converted.",
+    )
