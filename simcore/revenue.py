@@ -164,7 +164,7 @@ def revenue_retention(
     -------
     RevenueRetention
     """
-    from simcore.data.history import expand_history
+    from simcore.data.history import history_runs
 
     if cohort not in ("month", "quarter"):
         raise DataError(Problem(f"unknown cohort {cohort!r}", "use 'month' or 'quarter'", field="cohort"))
@@ -172,62 +172,58 @@ def revenue_retention(
     if missing:
         raise DataError(Problem(f"MRR history lacks columns {missing}", "it needs customer_id, month, mrr",
                                 field=missing[0]))
-    unknown = ~history["customer_id"].isin(customers["customer_id"])
-    if unknown.any():
-        raise DataError(Problem(
-            f"customer {history['customer_id'][unknown].iloc[0]!r} has MRR history but is not in the customer table",
-            "every customer in the history must be in the customer table", field="customer_id"))
     if as_of is None:
         as_of = pd.Timestamp(history["month"].max())
-    monthly = expand_history(customers, history, shape, as_of)
+    runs = history_runs(customers, history, shape, as_of)
     observed_end = int(np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64))
-    segments = customers[segment_col].astype(str).to_numpy() if segment_col in customers.columns \
+    labels = customers[segment_col].astype(str).to_numpy() if segment_col in customers.columns \
         else np.full(len(customers), "all", dtype=object)
-    monthly["segment"] = segments[monthly["customer"].to_numpy()]
+    names, code = np.unique(labels, return_inverse=True)
+    owner = runs["customer"].to_numpy()
+    first = runs["first_month"].to_numpy()
+    last = runs["last_month"].to_numpy()
+    mrr = runs["mrr"].to_numpy()
+    segment = code[owner]
+    k = len(names)
 
-    owner = monthly["customer"].to_numpy()
-    months = monthly["month_number"].to_numpy()
-    mrr = monthly["mrr"].to_numpy()
-    has_next_row = np.r_[(owner[1:] == owner[:-1]) & (months[1:] == months[:-1] + 1), False]
-    next_mrr = np.where(has_next_row, np.r_[mrr[1:], 0.0], 0.0)
-    transition = months < observed_end  # month m + 1 is observed
-    stayed = transition & has_next_row
-    churned = transition & ~has_next_row
+    # Transitions from a month m to m + 1 happen in every paid month before the observed
+    # end; inside a run MRR stays the same, so only the run's last month can change it.
+    counted = np.clip(np.minimum(last, observed_end - 1) - first + 1, 0, None)
+    boundary = last < observed_end
+    has_next = np.zeros(len(runs), bool)
+    has_next[:-1] = (owner[1:] == owner[:-1]) & (first[1:] == last[:-1] + 1)
+    next_mrr = np.where(has_next, np.r_[mrr[1:], 0.0], 0.0)
+    stayed = boundary & has_next
+    churned = boundary & ~has_next
     rise = stayed & (next_mrr > mrr)
     fall = stayed & (next_mrr < mrr)
     # Event sizes are log ratios; a free month (MRR 0) on either side has none.
     sized = stayed & (mrr > 0) & (next_mrr > 0)
+    within = np.where(mrr > 0, counted - boundary, 0)  # same-MRR transitions inside the run
     with np.errstate(divide="ignore", invalid="ignore"):
         log_ratio = np.where(sized, np.log(np.where(sized, next_mrr, 1.0) / np.where(sized, mrr, 1.0)), 0.0)
-    frame = pd.DataFrame({
-        "segment": monthly["segment"].to_numpy(),
-        "start": np.where(transition, mrr, 0.0),
-        "expansion": np.where(rise, next_mrr - mrr, 0.0),
-        "contraction": np.where(fall, mrr - next_mrr, 0.0),
-        "churned_mrr": np.where(churned, mrr, 0.0),
-        "transition": transition.astype(np.int64),
-        "stayed": sized.astype(np.int64),
-        "rise": (rise & sized).astype(np.int64),
-        "fall": (fall & sized).astype(np.int64),
-        "log_ratio": log_ratio,
-    })
-    sums = frame.groupby("segment").sum(numeric_only=True)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(segment, weights=np.asarray(values, dtype=np.float64), minlength=k)
+
+    start = total(mrr * counted)
     with np.errstate(invalid="ignore", divide="ignore"):
         monthly_rates = pd.DataFrame({
-            "segment": sums.index,
-            "starting_mrr": sums["start"].to_numpy(),
-            "expansion_rate": (sums["expansion"] / sums["start"]).to_numpy(),
-            "contraction_rate": (sums["contraction"] / sums["start"]).to_numpy(),
-            "churned_mrr_rate": (sums["churned_mrr"] / sums["start"]).to_numpy(),
-            "n_transitions": sums["transition"].to_numpy(),
+            "segment": names,
+            "starting_mrr": start,
+            "expansion_rate": total(np.where(rise, next_mrr - mrr, 0.0)) / start,
+            "contraction_rate": total(np.where(fall, mrr - next_mrr, 0.0)) / start,
+            "churned_mrr_rate": total(np.where(churned, mrr, 0.0)) / start,
+            "n_transitions": total(counted).astype(np.int64),
         })
-
+    n_stayed = total(within + sized)
     dynamics = {}
-    for segment, group in frame.groupby("segment"):
-        ups = group.loc[group["rise"] == 1, "log_ratio"].to_numpy()
-        downs = group.loc[group["fall"] == 1, "log_ratio"].to_numpy()
-        n = int(group["stayed"].sum())
-        dynamics[str(segment)] = RevenueDynamics(
+    for j, name in enumerate(names):
+        mine = segment == j
+        ups = log_ratio[mine & sized & rise]
+        downs = log_ratio[mine & sized & fall]
+        n = int(n_stayed[j])
+        dynamics[str(name)] = RevenueDynamics(
             p_expansion=ups.size / n if n else 0.0,
             expansion_log_mean=float(ups.mean()) if ups.size else 0.0,
             expansion_log_sd=float(ups.std(ddof=1)) if ups.size > 1 else 0.0,
@@ -236,32 +232,54 @@ def revenue_retention(
             contraction_log_sd=float(downs.std(ddof=1)) if downs.size > 1 else 0.0,
             n_customer_months=n,
         )
-
-    cohorts, segment_table = _grr_nrr(monthly, observed_end, cohort)
+    cohorts, segment_table = _grr_nrr(runs, names[code], observed_end, cohort)
     return RevenueRetention(monthly_rates, cohorts, segment_table, dynamics)
 
 
-def _grr_nrr(monthly: pd.DataFrame, observed_end: int, cohort: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    first = monthly.groupby("customer", sort=False).agg(
-        start_month=("month_number", "first"), starting_mrr=("mrr", "first"), segment=("segment", "first"))
-    first = first[first["start_month"] + 12 <= observed_end]
-    at_12 = monthly.set_index(["customer", "month_number"])["mrr"]
-    key = pd.MultiIndex.from_arrays([first.index, first["start_month"].to_numpy() + 12])
-    first["mrr_12"] = at_12.reindex(key).fillna(0.0).to_numpy()
-    first["kept_mrr_12"] = np.minimum(first["mrr_12"], first["starting_mrr"])
-    years, month0 = np.divmod(first["start_month"].to_numpy() + 1970 * 12, 12)
+def _grr_nrr(runs: pd.DataFrame, segment_of: np.ndarray, observed_end: int,
+             cohort: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """GRR_12 / NRR_12 per cohort and segment from the runs: a customer's starting MRR is
+    that of its first run, its MRR twelve months later that of the run holding that month
+    (0 when it no longer pays)."""
+    owner = runs["customer"].to_numpy()
+    first = runs["first_month"].to_numpy()
+    last = runs["last_month"].to_numpy()
+    mrr = runs["mrr"].to_numpy()
+    opens = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(runs) else np.zeros(0, np.int64)
+    start_month = first[opens]
+    eligible = start_month + 12 <= observed_end
+    opens, start_month = opens[eligible], start_month[eligible]
+    customer = owner[opens]
+    # The run of the same customer holding month start + 12, if any: runs are sorted by
+    # customer then month, so search the (customer, first month) order.
+    shift = np.int64(1 << 22)  # months fit in 22 bits (dates are 1900-2199)
+    key = owner * shift + (first + shift // 2)
+    target = customer * shift + (start_month + 12 + shift // 2)
+    holder = np.searchsorted(key, target, side="right") - 1
+    holder = np.clip(holder, 0, max(len(runs) - 1, 0))
+    holds = (len(runs) > 0) & (owner[holder] == customer) & (last[holder] >= start_month + 12)
+    first_table = pd.DataFrame({
+        "segment": segment_of[customer] if len(customer) else np.zeros(0, dtype=object),
+        "start_month": start_month,
+        "starting_mrr": mrr[opens],
+        "mrr_12": np.where(holds, mrr[holder], 0.0),
+    })
+    first_table["kept_mrr_12"] = np.minimum(first_table["mrr_12"], first_table["starting_mrr"])
+    months, which = np.unique(first_table["start_month"].to_numpy(), return_inverse=True)
+    years, month0 = np.divmod(months + 1970 * 12, 12)
     if cohort == "month":
         labels = [f"{y:04d}-{m + 1:02d}" for y, m in zip(years, month0)]
     else:
         labels = [f"{y:04d}Q{m // 3 + 1}" for y, m in zip(years, month0)]
-    first["cohort"] = labels
+    first_table["cohort"] = np.asarray(labels, dtype=object)[which.reshape(-1)] if len(labels) else []
     columns = ["n_customers", "starting_mrr", "mrr_12", "kept_mrr_12", "grr_12", "nrr_12"]
 
     def table(by):
-        if first.empty:
+        if first_table.empty:
             return pd.DataFrame(columns=by + columns)
-        out = first.groupby(by).agg(n_customers=("starting_mrr", "size"), starting_mrr=("starting_mrr", "sum"),
-                                    mrr_12=("mrr_12", "sum"), kept_mrr_12=("kept_mrr_12", "sum")).reset_index()
+        out = first_table.groupby(by).agg(
+            n_customers=("starting_mrr", "size"), starting_mrr=("starting_mrr", "sum"),
+            mrr_12=("mrr_12", "sum"), kept_mrr_12=("kept_mrr_12", "sum")).reset_index()
         out["grr_12"] = out["kept_mrr_12"] / out["starting_mrr"]
         out["nrr_12"] = out["mrr_12"] / out["starting_mrr"]
         return out

@@ -230,15 +230,17 @@ def validate_history(
     return history.sort_values(["customer_id", "month"], kind="stable").reset_index(drop=True)
 
 
-def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of) -> pd.DataFrame:
-    """The one expansion of the MRR change log to one row per paid customer-month.
+def history_runs(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of) -> pd.DataFrame:
+    """The MRR change log as runs of paid months at one MRR: the single reading of the
+    history that every part of simcore uses (:func:`expand_history` unrolls it).
 
     Each history row's MRR holds until the customer's next row and ends with the
     customer's last paid month, on the book's tenure convention (DESIGN §4: a churned
     customer paid ``tenure_months`` times, an active one ``tenure_months + 1`` times,
     months 0..tenure_months). Retention and revenue therefore see the same
     customer-months. Months before a customer's first history row have no known MRR and
-    are left out; a row with MRR 0 is a free month of an active customer.
+    are left out; a row with MRR 0 is a free month of an active customer. A customer's
+    runs are consecutive: each starts the month after the previous one ends.
 
     Parameters
     ----------
@@ -255,15 +257,23 @@ def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, a
     Returns
     -------
     pandas.DataFrame
-        ``customer`` (int64 position of the customer in ``customers``), ``month_number``
-        (int64 months since 1970-01), ``tenure_month`` (int64, 0 = first payment),
-        ``mrr`` (float64), sorted by customer then month. Integer positions instead of
-        repeated id strings keep long books small in memory.
+        One row per run of at least one month, sorted by customer then month:
+        ``customer`` (int64 position in ``customers``), ``first_month`` and
+        ``last_month`` (int64 months since 1970-01, both paid), ``first_tenure_month``
+        (int64, 0 = first payment), ``mrr`` (float64). Integer positions instead of id
+        strings keep long books small in memory.
     """
     position = pd.Index(customers["customer_id"]).get_indexer(history["customer_id"])
-    order = np.lexsort((history["month"].to_numpy(dtype="datetime64[ns]"), position))
+    if np.any(position < 0):
+        from simcore.errors import DataError, Problem
+
+        unknown = history["customer_id"].to_numpy()[np.flatnonzero(position < 0)[0]]
+        raise DataError(Problem(f"customer {unknown!r} has MRR history but is not in the customer table",
+                                "every customer in the history must be in the customer table", field="customer_id"))
+    months = history["month"].to_numpy(dtype="datetime64[ns]")
+    order = np.lexsort((months, position))
     position = position[order]
-    month_number = _month_numbers(history["month"].to_numpy(dtype="datetime64[ns]")[order])
+    month_number = _month_numbers(months[order])
     mrr = history["mrr"].to_numpy(dtype=np.float64)[order]
     start, last_index = payment_window(customers, shape, as_of, position, month_number)
     first_index = month_number - start[position]
@@ -274,18 +284,38 @@ def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, a
     end_index = np.where(same_next, next_index - 1, last_index[position])
     end_index = np.minimum(end_index, last_index[position])
     first_index = np.maximum(first_index, 0)
-    lengths = np.maximum(end_index - first_index + 1, 0)
-    total = int(lengths.sum())
-    owner = np.repeat(np.arange(len(position)), lengths)
-    # Offset of each expanded row within its history row: 0, 1, ..., length - 1.
-    run_start = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    tenure_month = first_index[owner] + (np.arange(total) - run_start)
-    customer = position[owner].astype(np.int64)
+    keep = end_index >= first_index
+    customer = position[keep].astype(np.int64)
     return pd.DataFrame({
         "customer": customer,
-        "month_number": start[customer] + tenure_month,
-        "tenure_month": tenure_month.astype(np.int64),
-        "mrr": mrr[owner],
+        "first_month": start[customer] + first_index[keep],
+        "last_month": start[customer] + end_index[keep],
+        "first_tenure_month": first_index[keep].astype(np.int64),
+        "mrr": mrr[keep],
+    })
+
+
+def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of) -> pd.DataFrame:
+    """One row per paid customer-month: :func:`history_runs` unrolled.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer`` (int64 position of the customer in ``customers``), ``month_number``
+        (int64 months since 1970-01), ``tenure_month`` (int64, 0 = first payment),
+        ``mrr`` (float64), sorted by customer then month.
+    """
+    runs = history_runs(customers, history, shape, as_of)
+    lengths = (runs["last_month"] - runs["first_month"] + 1).to_numpy()
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(len(runs)), lengths)
+    # Offset of each expanded row within its run: 0, 1, ..., length - 1.
+    offset = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return pd.DataFrame({
+        "customer": runs["customer"].to_numpy()[owner],
+        "month_number": runs["first_month"].to_numpy()[owner] + offset,
+        "tenure_month": runs["first_tenure_month"].to_numpy()[owner] + offset,
+        "mrr": runs["mrr"].to_numpy()[owner],
     })
 
 
