@@ -64,7 +64,7 @@ class CustomerBook:
         where blank); then the user's attribute columns under their own names.
     history
         MRR history or ``None``: ``customer_id`` (str), ``month`` (datetime64[ns], first
-        day of the month), ``mrr`` (float64), sorted by customer and month. A row gives
+        day of the month), ``mrr`` (float64), sorted by customer (in book order) and month. A row gives
         the customer's MRR from that month until their next row; MRR ends at churn.
     as_of
         Valuation date: the date the book describes. Always set in the date shape; in the

@@ -227,7 +227,10 @@ def validate_history(
             "mrr": mrr.values.astype(np.float64),
         }
     )
-    return history.sort_values(["customer_id", "month"], kind="stable").reset_index(drop=True)
+    # Sorted by customer (in the book's order, an integer sort instead of a string one)
+    # then month.
+    order = np.lexsort((months.values, position))
+    return history.iloc[order].reset_index(drop=True)
 
 
 def history_runs(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of) -> pd.DataFrame:
