@@ -31,7 +31,7 @@ of the book's aggregate).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -325,11 +325,33 @@ def summarise(book: CompiledBook, accumulators: Mapping[str, SegmentAccumulators
 # ---------------------------------------------------------------------------- entry
 
 
+def _book_progress(book: CompiledBook, progress):
+    """Per-segment callbacks that report ``progress(done, total)`` over the whole book."""
+    sizes = [(s.n_existing + s.n_new) * s.replications for s in book.segments]
+    total = int(sum(sizes))
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+
+    def for_segment(index: int):
+        if progress is None:
+            return None
+        return lambda done, _segment_total: progress(int(offsets[index] + done), total)
+
+    return for_segment
+
+
 def simulate_compiled(book: CompiledBook, *, method: str = "engine",
                       thresholds: StatusThresholds = StatusThresholds(),
                       block_size: int = 64, chunk_size: int | None = None,
-                      n_bins: int = DEFAULT_BINS) -> SimulationResult:
-    """Simulate an already compiled book (for sweeps that compile once per scenario)."""
+                      n_bins: int = DEFAULT_BINS, paths: int | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+    """Simulate an already compiled book (for sweeps that compile once per scenario).
+
+    ``paths`` sets the MRR paths simulated per replication for segments with expansion
+    or contraction (see :func:`simcore.engine.run.run_segment`); ``progress`` is called
+    as ``progress(done, total)`` in customer-lifetimes over the whole book (see
+    :func:`simulate`).
+    """
+    segment_progress = _book_progress(book, progress)
     if method == "engine":
         from simcore.engine import warm_up
         from simcore.engine.rng import seed_to_uint64
@@ -338,13 +360,15 @@ def simulate_compiled(book: CompiledBook, *, method: str = "engine",
         warm_up()
         seed = seed_to_uint64(book.seed)
         accumulators = {s.name: run_segment(s, seed, block_size=block_size,
-                                            chunk_size=chunk_size, n_bins=n_bins)
-                        for s in book.segments}
+                                            chunk_size=chunk_size, n_bins=n_bins, paths=paths,
+                                            progress=segment_progress(i))
+                        for i, s in enumerate(book.segments)}
     elif method == "reference":
         from simcore.engine.reference import reference_segment
 
-        accumulators = {s.name: reference_segment(s, book.seed, n_bins=n_bins)
-                        for s in book.segments}
+        accumulators = {s.name: reference_segment(s, book.seed, n_bins=n_bins,
+                                                  progress=segment_progress(i))
+                        for i, s in enumerate(book.segments)}
     else:
         raise ConfigError(Problem(f"unknown simulation method {method!r}",
                                   "use 'engine' or 'reference'", field="simulation.method"))
@@ -370,6 +394,7 @@ def simulate(
     block_size: int = 64,
     chunk_size: int | None = None,
     n_bins: int = DEFAULT_BINS,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate every segment's customers and summarise the distributions.
 
@@ -402,6 +427,13 @@ def simulate(
     block_size, chunk_size, n_bins
         Replications per kernel call, existing customers per kernel call, histogram
         bins; none of them changes the results (bins only their resolution).
+    progress
+        ``None``, or called as ``progress(done, total)`` after each block of
+        replications of each segment: customer-lifetimes (customers x replications,
+        existing and new) simulated so far and in the whole book, so a caller can show
+        progress and estimate the time left from the rate so far. ``total`` is fixed
+        for the call (0 for an empty book) and the last call has ``done == total``. It
+        never changes results.
 
     Returns
     -------
@@ -433,4 +465,4 @@ def simulate(
                         horizon_months=int(horizon_months), include_existing=include_existing,
                         include_new=include_new, as_of=as_of, draw_method=draw_method)
     return simulate_compiled(book, method=method, thresholds=thresholds, block_size=block_size,
-                             chunk_size=chunk_size, n_bins=n_bins)
+                             chunk_size=chunk_size, n_bins=n_bins, progress=progress)

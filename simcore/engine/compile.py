@@ -104,18 +104,47 @@ class CompiledSegment:
         not scaled by ``K``), by calendar month.
     discount : (2H + 1,) float64
         ``d ** t`` for ``t = 0..2H``.
+    mrr_growth : (H + 1,) float64
+        Expected MRR factor after ``t`` expansion / contraction opportunities,
+        ``E[N_t] = g^t`` with ``g`` = :func:`expected_event_factor` (all ones without
+        dynamics). An existing customer has had ``c + 1`` of them by projection month
+        ``c``, a new one ``k`` by its tenure month ``k``.
     existing_margin_prefix, existing_cost_prefix, existing_extra_cost_prefix : (H + 1,) float64
-        ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c)``,
+        ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c) g^(c+1)``,
         ``B(L) = sum_{c<L} d^c K(c)`` and ``E(L) = sum_{c<L} d^c e(c)``, indexed by the
         number of projected payments ``L = 0..H`` (months ``0..L-1`` after ``as_of``):
-        an existing customer with constant MRR ``m``, cost ``k`` and ``L`` projected
-        payments has value ``m A(L) - k B(L) - E(L)`` (0 when ``L = 0``).
+        the expected value of an existing customer with MRR ``m``, cost ``k`` and ``L``
+        projected payments is ``m A(L) - k B(L) - E(L)`` (0 when ``L = 0``), its exact
+        value when MRR is constant.
     new_value_table : (H, H + 1) float64
-        Discounted value at acquisition (before acquisition cost) of a new customer
-        acquired in month ``c0`` who stays ``L`` months, with constant base MRR.
+        Expected discounted value at acquisition (before acquisition cost) of a new
+        customer acquired in month ``c0`` who stays ``L`` months.
     new_payback_months : (H,) int64
-        Months of contribution a constant-MRR new customer of cohort ``c0`` needs to
-        earn back its acquisition cost (``H + 1`` = not within the horizon).
+        Months of contribution a new customer of cohort ``c0`` needs to earn back its
+        acquisition cost along the expected MRR path (``H + 1`` = not within the
+        horizon); the kernels use it when MRR is constant.
+    existing_path_weight : (H,) float64
+        ``d^c price_existing(c) contribution_margin(c)``: weights of an existing
+        customer's MRR path in its value.
+    new_path_weight : (H,) float64
+        ``d^k D(k)``: discounted tenure price factors of a new customer's MRR path.
+    new_calendar_margin : (2H,) float64
+        ``x(c) = price_new(c) contribution_margin(c)``.
+    new_margin_changes : (n,) int64
+        Calendar months ``1 <= c < 2H`` where ``x(c) != x(c - 1)``.
+    new_first_change : (H,) int64
+        Per cohort ``c0``, the index in ``new_margin_changes`` of the first change after
+        ``c0``.
+    new_fixed_cost : (2H,) float64
+        ``y(c) = new_cost_per_month K(c) + e(c)`` by calendar month.
+    new_fixed_cost_prefix : (H, H + 1) float64
+        ``F(c0, L) = sum_{k<L} d^k y(c0 + k)``.
+    new_payback_classes : int
+        ``1 +`` the last calendar month (capped at ``H - 1``) where ``x`` or ``y``
+        changes: cohorts from that month on see the same money schedules.
+    new_churn_classes : int
+        The same for ``new_hazard_factor``: cohorts from that month on share one
+        survival table.
     p_expansion, expansion_log_mean, expansion_log_sd, p_contraction,
     contraction_log_mean, contraction_log_sd : float
         Revenue dynamics after the scenario's multipliers.
@@ -161,6 +190,16 @@ class CompiledSegment:
     existing_extra_cost_prefix: np.ndarray
     new_value_table: np.ndarray
     new_payback_months: np.ndarray
+    mrr_growth: np.ndarray
+    existing_path_weight: np.ndarray
+    new_path_weight: np.ndarray
+    new_calendar_margin: np.ndarray
+    new_margin_changes: np.ndarray
+    new_first_change: np.ndarray
+    new_fixed_cost: np.ndarray
+    new_fixed_cost_prefix: np.ndarray
+    new_payback_classes: int
+    new_churn_classes: int
     p_expansion: float
     expansion_log_mean: float
     expansion_log_sd: float
@@ -175,6 +214,11 @@ class CompiledSegment:
     def has_dynamics(self) -> bool:
         """True when MRR can change through expansion or contraction events."""
         return self.p_expansion > 0.0 or self.p_contraction > 0.0
+
+    @property
+    def monthly_mrr_growth(self) -> float:
+        """Expected MRR factor per renewal, ``g`` (1 without dynamics)."""
+        return float(self.mrr_growth[1]) if self.mrr_growth.size > 1 else 1.0
 
     @property
     def n_existing(self) -> int:
@@ -280,6 +324,35 @@ def _dynamics_values(dynamics: Any, levers: ScenarioLevers, name: str) -> tuple[
     return (p_expansion, float(dynamics.expansion_log_mean), float(dynamics.expansion_log_sd),
             p_contraction, float(dynamics.contraction_log_mean),
             float(dynamics.contraction_log_sd))
+
+
+def expected_event_factor(p_expansion: float, expansion_log_mean: float, expansion_log_sd: float,
+                          p_contraction: float, contraction_log_mean: float,
+                          contraction_log_sd: float) -> float:
+    """Expected MRR factor of one renewal's expansion / contraction event.
+
+    ``g = E[f] = 1 - p_e - p_c + p_e exp(mu_e + sigma_e^2 / 2) + p_c exp(mu_c + sigma_c^2 / 2)``:
+    with probability ``p_e`` the MRR is multiplied by a lognormal ``exp(mu_e + sigma_e
+    Z)``, whose mean is ``exp(mu_e + sigma_e^2 / 2)``, with probability ``p_c`` by
+    ``exp(mu_c + sigma_c Z)``, otherwise by 1. Written as ``1 + p_e (E - 1) + p_c (E -
+    1)`` so that it is exactly 1 when both probabilities are 0.
+    """
+    return (1.0 + p_expansion * (np.exp(expansion_log_mean + 0.5 * expansion_log_sd ** 2) - 1.0)
+            + p_contraction * (np.exp(contraction_log_mean + 0.5 * contraction_log_sd ** 2) - 1.0))
+
+
+def _cohort_classes(horizon: int, *schedules: np.ndarray) -> int:
+    """``1 + min(H - 1, last calendar month where any schedule changes)`` (0 when none).
+
+    Cohorts acquired from that month on see every schedule constant over their life, so
+    they are alike; earlier cohorts may each differ.
+    """
+    last = 0
+    for values in schedules:
+        changes = np.flatnonzero(values[1:] != values[:-1])
+        if changes.size:
+            last = max(last, int(changes[-1]) + 1)
+    return min(last, horizon - 1) + 1
 
 
 def _zero_on_a_bin_edge(low: float, high: float) -> list[float]:
@@ -458,13 +531,21 @@ def compile_segment(
     acquisition_cost = new_cac + new_onboarding
 
     # ------------------------------------------------------------ derived tables
+    dyn = _dynamics_values(dynamics, levers, name)
+    p_expansion, expansion_mean, expansion_sd, p_contraction, contraction_mean, contraction_sd = dyn
+    growth_factor = expected_event_factor(*dyn)
+    # Expected MRR factor after t events, E[N_t] = g^t (exactly 1 without dynamics).
+    mrr_growth = growth_factor ** np.arange(H + 1, dtype=_FLOAT)
     months = np.arange(H)
+    existing_path_weight = discount[:H] * price_existing[:H] * contribution_margin[:H]
     existing_margin_prefix = np.concatenate(
-        [[0.0], np.cumsum(discount[:H] * price_existing[:H] * contribution_margin[:H])])
+        [[0.0], np.cumsum(existing_path_weight * mrr_growth[1:])])
     existing_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * cost_multiplier[:H])])
     existing_extra_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * extra_cost[:H])])
     calendar_index = months[:, None] + months[None, :]          # [c0, k] -> c0 + k
-    monthly_contribution = (new_mrr * price_new[calendar_index] * price_new_tenure[None, :]
+    new_fixed_cost = new_cost * cost_multiplier + extra_cost     # y(c), by calendar month
+    monthly_contribution = (new_mrr * price_new[calendar_index]
+                            * (price_new_tenure * mrr_growth[:H])[None, :]
                             * contribution_margin[calendar_index]
                             - new_cost * cost_multiplier[calendar_index]
                             - extra_cost[calendar_index])
@@ -478,9 +559,13 @@ def compile_segment(
         reached = cumulative_cash >= acquisition_cost
         hit = reached.any(axis=1)
         new_payback_months[hit] = reached[hit].argmax(axis=1) + 1
+    # Schedules of the pool of MRR paths (see simcore.engine.kernels).
+    new_calendar_margin = price_new * contribution_margin        # x(c)
+    margin_changes = np.flatnonzero(new_calendar_margin[1:] != new_calendar_margin[:-1]) + 1
+    new_fixed_cost_prefix = np.concatenate(
+        [np.zeros((H, 1)),
+         np.cumsum(new_fixed_cost[calendar_index] * discount[None, :H], axis=1)], axis=1)
 
-    dyn = _dynamics_values(dynamics, levers, name)
-    p_expansion, expansion_mean, expansion_sd, p_contraction, contraction_mean, contraction_sd = dyn
     # H event opportunities: an existing customer's every projected month is a renewal,
     # month 0 included.
     log_up = _growth_allowance(p_expansion, expansion_mean, expansion_sd, H)
@@ -533,7 +618,17 @@ def compile_segment(
         existing_margin_prefix=existing_margin_prefix, existing_cost_prefix=existing_cost_prefix,
         existing_extra_cost_prefix=existing_extra_cost_prefix,
         new_value_table=np.ascontiguousarray(new_value_table),
-        new_payback_months=new_payback_months, p_expansion=p_expansion,
+        new_payback_months=new_payback_months, mrr_growth=mrr_growth,
+        existing_path_weight=np.ascontiguousarray(existing_path_weight),
+        new_path_weight=np.ascontiguousarray(discount[:H] * price_new_tenure),
+        new_calendar_margin=np.ascontiguousarray(new_calendar_margin),
+        new_margin_changes=margin_changes.astype(np.int64),
+        new_first_change=np.searchsorted(margin_changes, months, side="right").astype(np.int64),
+        new_fixed_cost=np.ascontiguousarray(new_fixed_cost),
+        new_fixed_cost_prefix=np.ascontiguousarray(new_fixed_cost_prefix),
+        new_payback_classes=_cohort_classes(H, new_calendar_margin, new_fixed_cost),
+        new_churn_classes=_cohort_classes(H, hazard_multiplier * hazard_multiplier_new),
+        p_expansion=p_expansion,
         expansion_log_mean=expansion_mean, expansion_log_sd=expansion_sd,
         p_contraction=p_contraction, contraction_log_mean=contraction_mean,
         contraction_log_sd=contraction_sd, histogram_bounds=bounds, economics=economics,
