@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from simcore.engine.api import SimulationResult, StatusThresholds, simulate
     from simcore.engine.compile import CompiledBook, CompiledSegment, compile_book
     from simcore.engine.levers import ScenarioLevers
+    from simcore.engine.protocols import MrrDynamics, SurvivalModel
 
 
 def default_cache_dir() -> Path:
@@ -48,6 +49,8 @@ _LAZY = {
     "CompiledBook": "simcore.engine.compile",
     "CompiledSegment": "simcore.engine.compile",
     "expected_values": "simcore.engine.expected",
+    "MrrDynamics": "simcore.engine.protocols",
+    "SurvivalModel": "simcore.engine.protocols",
 }
 
 __all__ = sorted(_LAZY) + ["compile_status", "default_cache_dir", "warm_up"]

@@ -53,6 +53,7 @@ from simcore.engine.accumulators import (
 )
 from simcore.engine.compile import CompiledBook, CompiledSegment, compile_book
 from simcore.engine.levers import ScenarioLevers
+from simcore.engine.protocols import MrrDynamics, SurvivalModel
 from simcore.errors import ConfigError, Problem
 
 __all__ = ["SimulationResult", "StatusThresholds", "simulate", "simulate_compiled",
@@ -376,10 +377,10 @@ def simulate_compiled(book: CompiledBook, *, method: str = "engine",
 
 
 def simulate(
-    fits: Mapping[str, Any],
+    fits: Mapping[str, SurvivalModel],
     customers: pd.DataFrame,
     economics: Economics | Mapping[str, Economics],
-    dynamics: Any = None,
+    dynamics: MrrDynamics | Mapping[str, MrrDynamics] | None = None,
     levers: ScenarioLevers | Mapping[str, ScenarioLevers] | None = None,
     *,
     replications: int = 1000,
@@ -401,8 +402,9 @@ def simulate(
     Parameters
     ----------
     fits
-        Segment name -> fitted retention model (anything with ``survival_draws``).
-        Replication ``r`` uses parameter draw ``r`` of each fit.
+        Segment name -> fitted retention model (a
+        :class:`~simcore.engine.protocols.SurvivalModel`: anything with
+        ``survival_draws``). Replication ``r`` uses parameter draw ``r`` of each fit.
     customers
         The customer book's table (canonical columns, ``segment`` when there are
         several segments).

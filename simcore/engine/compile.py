@@ -31,12 +31,15 @@ import pandas as pd
 
 from simcore.economics import Economics, monthly_discount_factor
 from simcore.engine.levers import ScenarioLevers, schedule
+from simcore.engine.protocols import MrrDynamics, SurvivalModel
 from simcore.errors import ConfigError, FitError, Problem
 
 __all__ = [
     "CompiledBook",
     "CompiledSegment",
+    "MrrDynamics",
     "ScenarioLevers",
+    "SurvivalModel",
     "baseline_acquisition_per_month",
     "compile_book",
     "compile_segment",
@@ -309,7 +312,7 @@ def _column_or(frame: pd.DataFrame, column: str, default: float) -> np.ndarray:
     return np.full(len(frame), default, dtype=_FLOAT)
 
 
-def _dynamics_values(dynamics: Any, levers: ScenarioLevers, name: str) -> tuple[float, ...]:
+def _dynamics_values(dynamics: MrrDynamics | None, levers: ScenarioLevers, name: str) -> tuple[float, ...]:
     if dynamics is None:
         return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     p_expansion = float(dynamics.p_expansion) * levers.expansion_multiplier
@@ -391,11 +394,11 @@ def _growth_allowance(p: float, log_mean: float, log_sd: float, months: int) -> 
 
 def compile_segment(
     name: str,
-    fit: Any,
+    fit: SurvivalModel,
     economics: Economics,
     customers: pd.DataFrame,
     *,
-    dynamics: Any = None,
+    dynamics: MrrDynamics | None = None,
     levers: ScenarioLevers | None = None,
     replications: int,
     seed: int,
@@ -412,8 +415,10 @@ def compile_segment(
     name
         Segment name (its RNG key is derived from it).
     fit
-        A fitted retention model: anything with ``survival_draws(n_draws, n_months,
-        seed, method)`` returning an ``(n_draws, n_months + 1)`` array.
+        A fitted retention model (:class:`~simcore.engine.protocols.SurvivalModel`):
+        anything with ``survival_draws(n_draws, n_months, seed, method)`` returning an
+        ``(n_draws, n_months + 1)`` array whose rows start at 1, never increase and stay
+        in [0, 1].
     economics
         The segment's :class:`~simcore.economics.Economics`.
     customers
@@ -421,8 +426,8 @@ def compile_segment(
         (``churned`` false) are the existing base; per-customer ``mrr``,
         ``support_cost_per_month`` and ``cac`` win over segment values.
     dynamics
-        A ``RevenueDynamics`` (``p_expansion``, ``expansion_log_mean``, ...) or
-        ``None`` for constant MRR.
+        Expansion and contraction (:class:`~simcore.engine.protocols.MrrDynamics`, e.g.
+        the retention package's ``RevenueDynamics``), or ``None`` for constant MRR.
     levers
         The scenario (``None`` = baseline).
     replications, seed, horizon_months
@@ -651,11 +656,11 @@ def _per_segment(value: Any, name: str, what: str, default: Any = None, required
 
 
 def compile_book(
-    fits: Mapping[str, Any],
+    fits: Mapping[str, SurvivalModel],
     customers: pd.DataFrame,
     economics: Economics | Mapping[str, Economics],
     *,
-    dynamics: Any = None,
+    dynamics: MrrDynamics | Mapping[str, MrrDynamics] | None = None,
     levers: ScenarioLevers | Mapping[str, ScenarioLevers] | None = None,
     replications: int,
     seed: int,
