@@ -122,15 +122,21 @@ def stream_key_np(seed: int, replication: int, segment_key: int) -> np.uint64:
     return key[0]
 
 
+def draws_np(seed: int, replication: int, segment_key: int, customers, draw) -> np.ndarray:
+    """NumPy twin of the engine's raw 64-bit draws (before :func:`to_unit`): one per
+    customer key (and draw index); ``customers`` and ``draw`` broadcast."""
+    stream = stream_key_np(seed, replication, segment_key)
+    keys = _mix64_np(np.asarray(customers, dtype=np.uint64) ^ stream)
+    with np.errstate(over="ignore"):
+        return _mix64_np(keys + np.asarray(draw, dtype=np.uint64) * GOLDEN)
+
+
 def uniforms_np(seed: int, replication: int, segment_key: int, customers, draw) -> np.ndarray:
     """NumPy twin of the engine's uniforms: one per customer key (and draw index).
 
     ``customers`` and ``draw`` broadcast against each other.
     """
-    stream = stream_key_np(seed, replication, segment_key)
-    keys = _mix64_np(np.asarray(customers, dtype=np.uint64) ^ stream)
-    with np.errstate(over="ignore"):
-        z = _mix64_np(keys + np.asarray(draw, dtype=np.uint64) * GOLDEN)
+    z = draws_np(seed, replication, segment_key, customers, draw)
     return ((z >> _SHIFT_12).astype(np.float64) + 0.5) * _TWO_POW_MINUS_52
 
 
