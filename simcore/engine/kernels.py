@@ -376,6 +376,30 @@ def _is_power_of_two(count):
     return count > 0 and (count & (count - 1)) == 0
 
 
+@njit(cache=True, inline="always")
+def _path_levels(key, dynamics, horizon, kinds, levels):
+    """``levels[t] = N_t`` (``t = 0..H``) of the path with ``key``.
+
+    The uniforms that decide each step's kind come first, in a loop without branches;
+    the walk then only draws the sizes of the few events.
+    """
+    for t in range(1, horizon + 1):
+        kinds[t] = uniform(key, np.uint64(t) * _THREE + _ONE)
+    p_expansion = dynamics[0]
+    p_event = dynamics[0] + dynamics[3]
+    level = 1.0
+    levels[0] = 1.0
+    for t in range(1, horizon + 1):
+        u = kinds[t]
+        if u < p_event:
+            z = standard_normal(key, np.uint64(t) * _THREE + np.uint64(2))
+            if u < p_expansion:
+                level *= math.exp(dynamics[1] + dynamics[2] * z)
+            else:
+                level *= math.exp(dynamics[4] + dynamics[5] * z)
+        levels[t] = level
+
+
 @njit(cache=True, parallel=True)
 def path_block(seed, segment_key, first_replication, horizon, paths, out):
     """Simulate the pool of MRR paths of a block of replications and tabulate them.
@@ -431,44 +455,37 @@ def path_block(seed, segment_key, first_replication, horizon, paths, out):
     never = horizon + 1
     for b in prange(n_block):
         stream = stream_key(seed, np.uint64(first_replication + b), segment_key)
-        cash = np.zeros(classes)
+        kinds = np.empty(horizon + 1)
+        levels = np.empty(horizon + 1)
         for j in range(count):
-            key = customer_key(stream, PATH_KEYS | np.uint64(j))
+            _path_levels(customer_key(stream, PATH_KEYS | np.uint64(j)), dynamics, horizon,
+                         kinds, levels)
             row = j * width
-            first = j * classes
-            unpaid = 0
-            if want_new:
-                new[b, row] = 0.0
-                for c in range(classes):
-                    cash[c] = 0.0
-                    if target <= 0.0:
-                        payback[b, first + c] = 0
-                    else:
-                        payback[b, first + c] = never
-                        unpaid += 1
             if want_existing:
+                # Projection month t of an existing customer bills N_{t+1}.
+                total = 0.0
                 existing[b, row] = 0.0
-            level = 1.0
-            existing_total = 0.0
-            new_total = 0.0
-            for t in range(horizon):
-                if want_new:
-                    # Tenure month t of a new customer bills N_t.
-                    new_total += new_weight[t] * level
-                    new[b, row + t + 1] = new_total
-                    if unpaid > 0:
-                        revenue = mrr * tenure_price[t] * level
-                        for c in range(classes):
-                            if payback[b, first + c] == never:
-                                cash[c] += revenue * margin[c + t] - fixed[c + t]
-                                if cash[c] >= target:
-                                    payback[b, first + c] = t + 1
-                                    unpaid -= 1
-                level *= _event_factor(key, np.uint64(t + 1), dynamics)
-                if want_existing:
-                    # Projection month t of an existing customer bills N_{t+1}.
-                    existing_total += existing_weight[t] * level
-                    existing[b, row + t + 1] = existing_total
+                for t in range(horizon):
+                    total += existing_weight[t] * levels[t + 1]
+                    existing[b, row + t + 1] = total
+            if want_new:
+                # Tenure month t of a new customer bills N_t.
+                total = 0.0
+                new[b, row] = 0.0
+                for t in range(horizon):
+                    total += new_weight[t] * levels[t]
+                    new[b, row + t + 1] = total
+                first = j * classes
+                for c in range(classes):
+                    paid = 0 if target <= 0.0 else never
+                    cash = 0.0
+                    t = 0
+                    while paid == never and t < horizon:
+                        cash += mrr * tenure_price[t] * levels[t] * margin[c + t] - fixed[c + t]
+                        if cash >= target:
+                            paid = t + 1
+                        t += 1
+                    payback[b, first + c] = paid
     return STATUS_OK
 
 
