@@ -24,15 +24,17 @@ Measures:
 (e) a pure-Python loop (one step per customer-month), on a tiny sample, per lifetime.
 
 (a)-(c) run with 1 and with 2 numba threads (``numba.set_num_threads``), so the thread
-scaling of each is measured side by side. Each time is the best of ``--repeats`` runs.
-``engine_vs_rng`` and ``realistic_vs_rng`` are the share of the raw RNG rate (same
+scaling of each is measured side by side. Each time is the best of ``--repeats``
+timings, and every timing repeats its measure for at least ``--min-seconds``, so all
+measures are equally exposed to the machine's noise. ``engine_vs_rng`` and ``realistic_vs_rng`` are the share of the raw RNG rate (same
 thread count) that each workload reaches (1.0 would mean simulating a customer costs no
 more than drawing one uniform); ``engine_vs_reference`` is how many times faster than
 the reference the engine is. Prints a table, then as its last line one JSON object.
 Usage::
 
     python benchmarks/engine.py [--customers 200000] [--replications 50]
-                                [--realistic-replications 1000]
+                                [--realistic-replications 1000] [--repeats 3]
+                                [--min-seconds 2]
 """
 
 from __future__ import annotations
@@ -109,12 +111,22 @@ def demo_workload(replications: int):
     return segments
 
 
-def best_of(function, repeats: int) -> float:
+def best_of(function, repeats: int, min_seconds: float = 0.0) -> float:
+    """Best time of one call over ``repeats`` timings; each timing repeats the call until
+    ``min_seconds`` have passed, so a measure of a few milliseconds is as exposed to the
+    noise of a shared machine as one of several seconds (a short measure's best-of
+    would otherwise land in a quiet moment more often, biasing every ratio)."""
     times = []
     for _ in range(repeats):
+        calls = 0
         start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
+        while True:
+            function()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_seconds:
+                break
+        times.append(elapsed / calls)
     return min(times)
 
 
@@ -142,6 +154,8 @@ def main() -> None:
     parser.add_argument("--reference-customers", type=int, default=5_000)
     parser.add_argument("--reference-replications", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--min-seconds", type=float, default=2.0,
+                        help="each timing repeats its measure for at least this long")
     args = parser.parse_args()
 
     import numba
@@ -169,9 +183,10 @@ def main() -> None:
         timed[count] = {
             "rng": best_of(lambda: uniform_sums(seed, np.uint64(segment.segment_key),
                                                 args.replications, args.customers, sums),
-                           args.repeats),
-            "engine": best_of(lambda: run_segment(segment, seed), args.repeats),
-            "realistic": best_of(run_realistic, args.repeats),
+                           args.repeats, args.min_seconds),
+            "engine": best_of(lambda: run_segment(segment, seed), args.repeats,
+                              args.min_seconds),
+            "realistic": best_of(run_realistic, args.repeats, args.min_seconds),
         }
     most = threads[-1]
     numba.set_num_threads(most)
@@ -197,7 +212,7 @@ def main() -> None:
           f"revenue dynamics")
     print(f"reference: {args.reference_customers:,} x {args.reference_replications}; Python: "
           f"200 x 2; rates per customer-lifetime (per uniform for the RNG), best of "
-          f"{args.repeats}")
+          f"{args.repeats} timings of at least {args.min_seconds} s")
     print(f"{'measure':<36}{'items':>14}{'seconds':>10}{'items/s':>16}")
     rates = {}
     for name, items, seconds in rows:
