@@ -89,23 +89,27 @@ segment) the kernels simulate ``P`` paths (a power of two; path ``j`` has RNG ke
   calendar change of the money schedules (later cohorts see the same schedules); a
   customer has paid back iff ``T_j(c0) <= L``.
 
-Each customer draws its path index ``j`` from its own draw 1 (the top ``log2 P`` bits),
-its lifetime from draw 0. The pair (lifetime, path) of every customer therefore has
+Each customer's draw 0 gives both its lifetime uniform (the top 52 bits) and its path
+index ``j`` (the low ``log2 P`` bits; the two parts of a 64-bit output are
+independent), so a customer costs no more random numbers than on the constant-MRR
+path. The pair (lifetime, path) of every customer therefore has
 exactly the walked model's joint law (independent, the path a draw of the event
 process), so each customer's value, and its payback month, has exactly the walked
 model's distribution; per-customer quantities (value histogram, sum of squares,
 minimum, maximum, payback months) are accumulated from these values. Customers sharing
 a path in one replication are dependent, which is why the sums above come from the
 exact expectations instead; pooled over replications the histograms see ``R P``
-distinct paths (``run_segment`` keeps that at 2^15-2^16 or more).
+distinct paths (``run_segment`` keeps that at 2^15 or more from 16 replications on).
 
-Per customer the work is O(1) plus a short guided search: two draws, a few table
-lookups, and on the constant-MRR path no pool at all. An existing customer's
+Per customer the work is O(1) plus a short guided search: one draw, a few table
+lookups (on the constant-MRR path no pool at all). An existing customer's
 contribution to the projection is recorded once, at its end month, in "ends"
 accumulators (the active totals in month ``c`` are the ends after ``c``); a new
 customer only increments a (cohort, lifetime) count, folded by
-:func:`fold_new_lifetimes` in O(H^2) per replication whatever the volume. The pools
-cost ``P (H + 1)`` event draws per (replication, segment) and kernel.
+:func:`fold_new_lifetimes` in O(H^2) per replication whatever the volume. New cohorts
+whose hazard schedules coincide over their life share one survival table. A pool costs
+``P H`` event-kind draws (and a normal for each event) per (replication, segment),
+built once by :func:`path_block` for both populations.
 
 Kernels return a status code instead of raising: 0 = ok, 1 = inconsistent array shapes.
 """
@@ -345,23 +349,6 @@ def _histogram_bin(value, low, scale, n_bins):
     if position >= n_bins:
         return n_bins + 1
     return int(position) + 1
-
-
-@njit(cache=True, inline="always")
-def _event_factor(key, step, dynamics):
-    """MRR factor ``f_t`` of step ``t = step >= 1`` of a path: expansion, contraction or
-    1 (draws ``3t + 1`` for the kind, ``3t + 2``, ``3t + 3`` for the size; never the
-    draws 0 and 1 a customer uses for its lifetime and path)."""
-    p_expansion = dynamics[0]
-    p_contraction = dynamics[3]
-    u = uniform(key, step * _THREE + _ONE)
-    if u < p_expansion:
-        z = standard_normal(key, step * _THREE + np.uint64(2))
-        return math.exp(dynamics[1] + dynamics[2] * z)
-    if u < p_expansion + p_contraction:
-        z = standard_normal(key, step * _THREE + np.uint64(2))
-        return math.exp(dynamics[4] + dynamics[5] * z)
-    return 1.0
 
 
 @njit(cache=True, inline="always")
