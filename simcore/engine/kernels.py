@@ -305,21 +305,26 @@ def _build_table(hazard, replication, tenure, multiplier, first_month, tenure_mu
     monotone, so every ``t`` with ``S(t) <= u`` lies at or after ``guide[j]``: the search
     may start there, whatever the rounding.
     """
-    s = 1.0
+    # The hazards first (no dependency between months), then the running product.
     survival[0] = 1.0
     for t in range(horizon):
         h = hazard[replication, tenure + t] * multiplier[first_month + t] * tenure_multiplier[t]
-        if h > 1.0:
-            h = 1.0
-        s = s * (1.0 - h)
-        survival[t + 1] = s
+        survival[t + 1] = 1.0 - min(h, 1.0)
+    s = 1.0
+    for t in range(1, horizon + 1):
+        s = s * survival[t]
+        survival[t] = s
     survival[horizon] = -1.0
+    # Slices j >= int(S(t) G) not yet assigned start at t: the same table as searching,
+    # slice by slice, for the first t with fl(S(t) G) < j + 1, with one predictable
+    # fill loop per month instead of a search per slice.
     scale = float(guide_size)
-    t = 1
-    for j in range(guide_size - 1, -1, -1):
-        while survival[t] * scale >= j + 1:
-            t += 1
-        guide[j] = t
+    unassigned = guide_size - 1
+    for t in range(1, horizon + 1):
+        first_slice = max(int(survival[t] * scale), 0)
+        while unassigned >= first_slice:
+            guide[unassigned] = t
+            unassigned -= 1
 
 
 @njit(cache=True, inline="always")
