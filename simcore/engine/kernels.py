@@ -923,7 +923,7 @@ def _new_pooled(seed, segment_key, first_replication, churn, cohort_counts, path
         survival = np.empty(horizon + 1)
         guide = np.empty(largest_guide, dtype=np.uint32)
         scratch = np.empty(_BATCH)
-        months = np.empty(_BATCH, dtype=np.int64)
+        months = np.empty(_BATCH, dtype=np.uint64)
         path_index = np.empty(_BATCH, dtype=np.int64)
         pool = tables.new[b]
         pool_payback = tables.payback[b]
@@ -962,12 +962,12 @@ def _new_pooled(seed, segment_key, first_replication, churn, cohort_counts, path
                     scratch[j] = to_unit(z)
                     path_index[j] = np.int64(z & mask)
                 for j in range(size):
-                    months[j] = np.int64(_lifetime(survival, guide, guide_size, scratch[j]))
+                    months[j] = _lifetime(survival, guide, guide_size, scratch[j])
                 for j in range(size):
-                    life = months[j]
+                    life = np.int64(months[j])
                     path = path_index[j]
                     row = path * width
-                    cohort_lifetimes[life] += 1
+                    cohort_lifetimes[months[j]] += 1
                     if life <= change_at:
                         revenue = cohort_margin * pool[row + life]
                     else:
@@ -989,7 +989,7 @@ def _new_pooled(seed, segment_key, first_replication, churn, cohort_counts, path
                     if paid_back > life:
                         paid_back = never
                     replication_payback[paid_back] += 1
-                    months[j] = _histogram_bin(value, low, scale, n_bins)
+                    months[j] = np.uint64(_histogram_bin(value, low, scale, n_bins))
                 for j in range(size):
                     replication_histogram[months[j]] += 1
         totals[b, NEW_COUNT + 2] = value_squares
@@ -1050,7 +1050,6 @@ def fold_new_lifetimes(lifetimes, tables, per_customer, out):
         value_min = totals[b, NEW_COUNT + 3]
         value_max = totals[b, NEW_COUNT + 4]
         profit = totals[b, NEW_PROFIT_AT_START]
-        alive = np.empty(horizon + 1, dtype=np.int64)
         active_month = monthly[b, 0]
         mrr_month = monthly[b, 1]
         contribution_month = monthly[b, 2]
@@ -1095,16 +1094,19 @@ def fold_new_lifetimes(lifetimes, tables, per_customer, out):
                     histogram[b, bin_table[c0, months]] += n
                     paid = needed if needed <= horizon and months >= needed else horizon + 1
                     payback[b, paid] += n
-            # Active customers by tenure month k: those with L > k.
-            alive[horizon] = 0
-            for k in range(horizon - 1, -1, -1):
-                alive[k] = alive[k + 1] + counts[k + 1]
-            for months in range(horizon + 1):
+            # Active customers by tenure month k: those with L > k; only the months
+            # within the projection are needed. The counts are reset on the way.
+            visible = horizon - c0
+            still = 0
+            for months in range(horizon, visible, -1):
+                still += counts[months]
                 counts[months] = 0
             mrr_row = tables.mrr[c0]
             contribution_row = tables.contribution[c0]
-            for k in range(horizon - c0):
-                active = float(alive[k])
+            for k in range(visible - 1, -1, -1):
+                still += counts[k + 1]
+                counts[k + 1] = 0
+                active = float(still)
                 active_month[c0 + k] += active
                 mrr_month[c0 + k] += active * mrr_row[k]
                 contribution_month[c0 + k] += active * contribution_row[k]
