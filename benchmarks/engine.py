@@ -24,9 +24,11 @@ Measures:
 (e) a pure-Python loop (one step per customer-month), on a tiny sample, per lifetime.
 
 (a)-(c) run with 1 and with 2 numba threads (``numba.set_num_threads``), so the thread
-scaling of each is measured side by side. Each time is the best of ``--repeats``
-timings, and every timing repeats its measure for at least ``--min-seconds``, so all
-measures are equally exposed to the machine's noise. ``engine_vs_rng`` and ``realistic_vs_rng`` are the share of the raw RNG rate (same
+scaling of each is measured side by side, in ``--repeats`` rounds of (a), (b), (c)
+back to back; every timing repeats its measure for at least ``--min-seconds``, so all
+measures are equally exposed to the machine's noise. Rates use the best round of each
+measure; the ratios of every round are printed too, and ratios on CPU time (all
+threads), which do not count time spent waiting for a busy machine. ``engine_vs_rng`` and ``realistic_vs_rng`` are the share of the raw RNG rate (same
 thread count) that each workload reaches (1.0 would mean simulating a customer costs no
 more than drawing one uniform); ``engine_vs_reference`` is how many times faster than
 the reference the engine is. Prints a table, then as its last line one JSON object.
@@ -111,23 +113,29 @@ def demo_workload(replications: int):
     return segments
 
 
-def best_of(function, repeats: int, min_seconds: float = 0.0) -> float:
-    """Best time of one call over ``repeats`` timings; each timing repeats the call until
+def best_of(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def timing(function, min_seconds: float) -> tuple[float, float]:
+    """Wall and CPU (all threads) seconds of one call, repeating the call until
     ``min_seconds`` have passed, so a measure of a few milliseconds is as exposed to the
     noise of a shared machine as one of several seconds (a short measure's best-of
     would otherwise land in a quiet moment more often, biasing every ratio)."""
-    times = []
-    for _ in range(repeats):
-        calls = 0
-        start = time.perf_counter()
-        while True:
-            function()
-            calls += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= min_seconds:
-                break
-        times.append(elapsed / calls)
-    return min(times)
+    calls = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    while True:
+        function()
+        calls += 1
+        elapsed = time.perf_counter() - wall
+        if elapsed >= min_seconds:
+            break
+    return elapsed / calls, (time.process_time() - cpu) / calls
 
 
 def python_loop(segment, replications: int, customers: int) -> None:
@@ -177,17 +185,25 @@ def main() -> None:
             run_segment(item, np.uint64(42))
 
     threads = sorted({1, numba.get_num_threads()})
-    timed = {}
+    measures = {
+        "rng": lambda: uniform_sums(seed, np.uint64(segment.segment_key), args.replications,
+                                    args.customers, sums),
+        "engine": lambda: run_segment(segment, seed),
+        "realistic": run_realistic,
+    }
+    work = {"rng": lifetimes, "engine": lifetimes, "realistic": realistic_lifetimes}
+    # Rounds of (RNG, constant MRR, realistic) back to back: each round's ratios come
+    # from measures taken within seconds of each other.
+    rounds = {}
     for count in threads:
         numba.set_num_threads(count)
-        timed[count] = {
-            "rng": best_of(lambda: uniform_sums(seed, np.uint64(segment.segment_key),
-                                                args.replications, args.customers, sums),
-                           args.repeats, args.min_seconds),
-            "engine": best_of(lambda: run_segment(segment, seed), args.repeats,
-                              args.min_seconds),
-            "realistic": best_of(run_realistic, args.repeats, args.min_seconds),
-        }
+        rounds[count] = [{kind: timing(function, args.min_seconds)
+                          for kind, function in measures.items()}
+                         for _ in range(args.repeats)]
+    timed = {count: {kind: min(r[kind][0] for r in rounds[count]) for kind in measures}
+             for count in threads}
+    cpu = {count: {kind: min(r[kind][1] for r in rounds[count]) for kind in measures}
+           for count in threads}
     most = threads[-1]
     numba.set_num_threads(most)
 
@@ -212,7 +228,7 @@ def main() -> None:
           f"revenue dynamics")
     print(f"reference: {args.reference_customers:,} x {args.reference_replications}; Python: "
           f"200 x 2; rates per customer-lifetime (per uniform for the RNG), best of "
-          f"{args.repeats} timings of at least {args.min_seconds} s")
+          f"{args.repeats} rounds, each timing at least {args.min_seconds} s")
     print(f"{'measure':<36}{'items':>14}{'seconds':>10}{'items/s':>16}")
     rates = {}
     for name, items, seconds in rows:
@@ -220,8 +236,15 @@ def main() -> None:
         print(f"{name:<36}{items:>14,}{seconds:>10.3f}{items / seconds:>16,.0f}")
 
     def rate(kind, count):
-        items = realistic_lifetimes if kind == "realistic" else lifetimes
-        return items / timed[count][kind]
+        return work[kind] / timed[count][kind]
+
+    def round_ratios(kind, count):
+        return [round((r["rng"][0] / r[kind][0]) * work[kind] / lifetimes, 4)
+                for r in rounds[count]]
+
+    for count in threads:
+        print(f"{count} thr, per round: engine_vs_rng {round_ratios('engine', count)}, "
+              f"realistic_vs_rng {round_ratios('realistic', count)}")
 
     result = {
         "rng_uniforms_per_s": rate("rng", most),
@@ -237,6 +260,15 @@ def main() -> None:
         "threads": most,
         "thread_speedup": {kind: rate(kind, most) / rate(kind, 1)
                            for kind in ("rng", "engine", "realistic")},
+        # Per round (measures seconds apart), at the largest thread count and at 1 thread.
+        "engine_vs_rng_rounds": round_ratios("engine", most),
+        "realistic_vs_rng_rounds": round_ratios("realistic", most),
+        "engine_vs_rng_rounds_1_thread": round_ratios("engine", 1),
+        "realistic_vs_rng_rounds_1_thread": round_ratios("realistic", 1),
+        # On CPU time (all threads): insensitive to waiting for a busy machine's cores.
+        "cpu_engine_vs_rng": cpu[most]["rng"] / cpu[most]["engine"],
+        "cpu_realistic_vs_rng": (cpu[most]["rng"] / cpu[most]["realistic"]
+                                 * realistic_lifetimes / lifetimes),
         "checksum": float(sums.sum()) if math.isfinite(sums.sum()) else None,
     }
     print(json.dumps(result))
