@@ -375,6 +375,36 @@ def test_chunks_blocks_and_pool_size():
         run_segment(segment, np.uint64(SEED), paths=48)
 
 
+_THREAD_SCRIPT = """
+import json, sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from test_engine_dynamics import SEED, _segment
+from simcore.engine.run import run_segment
+import numba
+acc = run_segment(_segment(6), np.uint64(SEED), paths=32, block_size=6)
+print(json.dumps([numba.get_num_threads()] + [getattr(acc, name).tobytes().hex()
+                  for name in ("totals", "monthly", "histogram", "payback")]))
+"""
+
+
+def test_pooled_path_is_byte_identical_with_one_and_two_threads():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = _THREAD_SCRIPT.format(tests=os.path.dirname(__file__))
+    outputs = []
+    for threads in ("1", "2"):
+        completed = subprocess.run([sys.executable, "-c", script], check=True,
+                                   capture_output=True, text=True,
+                                   env=dict(os.environ, NUMBA_NUM_THREADS=threads))
+        outputs.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    assert outputs[0][0] == 1 and outputs[1][0] == 2
+    assert outputs[0][1:] == outputs[1][1:]
+
+
 def test_expansion_multiplier_changes_money_not_lifetimes():
     """A higher expansion multiplier raises the expected factor ``g``: with the same
     random numbers every lifetime is unchanged, while the expected MRR of every month

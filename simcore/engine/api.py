@@ -26,6 +26,13 @@ Per-customer distributions pool all customers of all replications (process noise
 parameter uncertainty together); segment totals are summed within a replication and
 their intervals are taken across replications (parameter uncertainty plus the noise
 of the book's aggregate).
+
+With expansion and contraction, each customer's value in the per-customer
+distributions is its value on a simulated MRR path (exactly the walked model's
+distribution), while segment totals and monthly projections use the exact expected
+MRR path given each customer's lifetime: their means are the walked model's, and
+their spread across replications leaves out the events' own aggregate noise (see
+:mod:`simcore.engine.kernels`).
 """
 
 from __future__ import annotations
