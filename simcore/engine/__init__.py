@@ -4,7 +4,9 @@ Importing this package is cheap and never imports numba: the kernels are loaded 
 :func:`simulate` (or :func:`warm_up`) first needs them. Before that happens this module
 points numba's on-disk cache at the user cache directory (``~/.cache/simcore/numba``,
 or ``$XDG_CACHE_HOME/simcore/numba``) unless ``NUMBA_CACHE_DIR`` is already set, so the
-kernels compile once per machine rather than once per run.
+kernels compile once per machine rather than once per run. It also asks OpenMP's idle
+worker threads to wait passively (``OMP_WAIT_POLICY=PASSIVE``, unless already set): on
+a machine shared with other jobs, spinning workers slow the working ones down.
 
 The first run on a machine compiles the kernels, which takes tens of seconds. A caller
 that talks to a user (the CLI) asks :func:`compile_status` and, when it answers
