@@ -10,14 +10,7 @@ from simcore.engine.api import histogram_quantiles, simulate
 from simcore.engine.compile import baseline_acquisition_per_month, compile_segment
 from simcore.engine.levers import ScenarioLevers, schedule
 from simcore.errors import ConfigError, FitError
-
-
-class GeometricFit:
-    def __init__(self, hazard):
-        self.hazard = hazard
-
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        return np.tile((1 - self.hazard) ** np.arange(n_months + 1), (n_draws, 1))
+from doubles import GeometricFit
 
 
 def _book():

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 from scipy.special import betaln
 
+from doubles import CurveFit
 from simcore.economics import Economics
 from simcore.engine.api import simulate
 from simcore.engine.compile import compile_segment
@@ -31,17 +32,6 @@ from simcore.engine.levers import ScenarioLevers
 PER_STEP_TEN_PERCENT = 1.1 ** 12 - 1.0
 PUBLISHED_DEL = 4.009
 PUBLISHED_DERL = (3.31, 3.45, 3.59, 3.72, 3.84)
-
-
-class CurveFit:
-    """Stand-in retention fit whose every parameter draw is the same survival curve."""
-
-    def __init__(self, survival_function):
-        self.survival_function = survival_function
-
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        curve = self.survival_function(np.arange(n_months + 1))
-        return np.tile(curve, (n_draws, 1))
 
 
 def geometric(h):

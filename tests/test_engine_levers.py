@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from doubles import Dynamics, GeometricFit, SpreadFit
 from simcore.config import ScenarioConfig
 from simcore.economics import Economics
 from simcore.engine.accumulators import EXISTING, EXISTING_SUM, NEW, NEW_SUM
@@ -29,35 +30,6 @@ SEED = 17
 ECONOMICS = Economics(gross_margin=0.8, support_cost_per_month=10.0, cac=300.0,
                       discount_rate_annual=0.12)
 ACTIVE, MRR, CONTRIBUTION = 0, 1, 2
-
-
-class GeometricFit:
-    """Constant monthly hazard ``h`` in every parameter draw (closed forms apply)."""
-
-    def __init__(self, hazard):
-        self.hazard = hazard
-
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        return np.tile((1.0 - self.hazard) ** np.arange(n_months + 1), (n_draws, 1))
-
-
-class SpreadFit:
-    """Decreasing hazard whose level varies across parameter draws."""
-
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        rng = np.random.default_rng(seed)
-        h0 = 0.07 * np.exp(0.15 * rng.standard_normal(n_draws))
-        hazard = np.minimum(1.0, h0[:, None] * (np.arange(n_months)[None, :] + 1.0) ** -0.3)
-        return np.concatenate([np.ones((n_draws, 1)), np.cumprod(1 - hazard, axis=1)], axis=1)
-
-
-class Dynamics:
-    p_expansion = 0.05
-    expansion_log_mean = 0.1
-    expansion_log_sd = 0.05
-    p_contraction = 0.03
-    contraction_log_mean = -0.15
-    contraction_log_sd = 0.05
 
 
 def _book(n=2000, tenure=None, mrr=None):

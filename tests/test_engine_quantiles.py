@@ -9,22 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from doubles import Dynamics, GeometricFit
 from simcore.economics import Economics
 from simcore.engine.api import simulate
 
-
-class GeometricFit:
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        return np.tile(0.97 ** np.arange(n_months + 1), (n_draws, 1))
-
-
-class Dynamics:
-    p_expansion = 0.05
-    expansion_log_mean = 0.15
-    expansion_log_sd = 0.10
-    p_contraction = 0.02
-    contraction_log_mean = -0.2
-    contraction_log_sd = 0.05
+SKEWED_DYNAMICS = Dynamics(p_expansion=0.05, expansion_log_mean=0.15, expansion_log_sd=0.10,
+                           p_contraction=0.02, contraction_log_mean=-0.2, contraction_log_sd=0.05)
 
 
 def test_default_histogram_matches_a_fine_one_on_a_skewed_segment():
@@ -38,9 +28,9 @@ def test_default_histogram_matches_a_fine_one_on_a_skewed_segment():
         "segment": "skewed",
     })
     economics = Economics(gross_margin=0.8, support_cost_per_month=150.0, cac=5000.0, discount_rate_annual=0.1)
-    default = simulate({"skewed": GeometricFit()}, customers, economics, {"skewed": Dynamics()}, replications=8,
+    default = simulate({"skewed": GeometricFit(0.03)}, customers, economics, {"skewed": SKEWED_DYNAMICS}, replications=8,
                        seed=3, horizon_months=120, as_of=pd.Timestamp("2025-12-31")).segment_summary
-    fine = simulate({"skewed": GeometricFit()}, customers, economics, {"skewed": Dynamics()}, replications=8,
+    fine = simulate({"skewed": GeometricFit(0.03)}, customers, economics, {"skewed": SKEWED_DYNAMICS}, replications=8,
                     seed=3, horizon_months=120, as_of=pd.Timestamp("2025-12-31"), n_bins=1 << 20).segment_summary
     row_default = default[default.population == "existing"].iloc[0]
     row_fine = fine[fine.population == "existing"].iloc[0]

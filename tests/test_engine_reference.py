@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from doubles import CERTAIN_GROWTH, Dynamics, NoChurn, WeibullishFit
 from simcore.economics import Economics
 from simcore.engine.api import simulate_compiled
 from simcore.engine.compile import compile_book
@@ -16,25 +17,8 @@ from simcore.engine.expected import expected_values
 from simcore.engine.levers import ScenarioLevers
 
 
-class WeibullishFit:
-    """Stand-in fit: decreasing hazard h(t) = h0 (t + 1)^(-0.3), h0 drawn per replication."""
-
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        rng = np.random.default_rng(seed)
-        h0 = np.clip(0.08 * np.exp(0.15 * rng.standard_normal(n_draws)), 0, 1)
-        t = np.arange(n_months)
-        hazard = np.minimum(1.0, h0[:, None] * (t[None, :] + 1.0) ** -0.3)
-        survival = np.cumprod(1.0 - hazard, axis=1)
-        return np.concatenate([np.ones((n_draws, 1)), survival], axis=1)
-
-
-class Dynamics:
-    p_expansion = 0.04
-    expansion_log_mean = 0.12
-    expansion_log_sd = 0.06
-    p_contraction = 0.03
-    contraction_log_mean = -0.2
-    contraction_log_sd = 0.08
+DYNAMICS = Dynamics(p_expansion=0.04, expansion_log_mean=0.12, expansion_log_sd=0.06,
+                    p_contraction=0.03, contraction_log_mean=-0.2, contraction_log_sd=0.08)
 
 
 LEVERS = ScenarioLevers(
@@ -70,7 +54,7 @@ def _compiled(dynamics, replications=60):
                         horizon_months=30)
 
 
-@pytest.mark.parametrize("dynamics", [None, Dynamics()], ids=["constant", "dynamic"])
+@pytest.mark.parametrize("dynamics", [None, DYNAMICS], ids=["constant", "dynamic"])
 def test_engine_matches_reference_distributionally(dynamics):
     book = _compiled(dynamics)
     engine = simulate_compiled(book, method="engine")
@@ -98,7 +82,7 @@ def test_engine_matches_reference_distributionally(dynamics):
 
 
 def test_simulation_means_match_expected_value_path():
-    book = _compiled(Dynamics(), replications=200)
+    book = _compiled(DYNAMICS, replications=200)
     engine = simulate_compiled(book, method="engine")
     summary = engine.segment_summary.set_index(["segment", "population"])
     for segment in book.segments:
@@ -126,22 +110,6 @@ def test_hazard_multiplier_acts_in_calendar_time():
     np.testing.assert_allclose(expected.survival_new[r, c0, 1:], hand_new)
 
 
-class CertainGrowth:
-    """Every month an expansion by exactly 10% (probability 1, no spread)."""
-
-    p_expansion = 1.0
-    expansion_log_mean = float(np.log(1.1))
-    expansion_log_sd = 0.0
-    p_contraction = 0.0
-    contraction_log_mean = 0.0
-    contraction_log_sd = 0.0
-
-
-class NoChurn:
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        return np.ones((n_draws, n_months + 1))
-
-
 def test_existing_month_zero_is_a_renewal_on_the_walked_path():
     """With certain 10% growth at every renewal and no churn, an existing customer (its
     current month already paid) bills ``m 1.1^(c+1)`` in projection month ``c`` — the
@@ -156,7 +124,7 @@ def test_existing_month_zero_is_a_renewal_on_the_walked_path():
     book = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
                          "tenure_months": [0, 1, 7, 30], "churned": False, "mrr": 100.0})
     segment = compile_book({"s": NoChurn()}, book, Economics(gross_margin=1.0),
-                           dynamics=CertainGrowth(),
+                           dynamics=CERTAIN_GROWTH,
                            levers=ScenarioLevers(acquisition_per_month=(1.0, 0.0),
                                                  new_customer_mrr=100.0),
                            replications=2, seed=3, horizon_months=H).segments[0]

@@ -12,30 +12,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from doubles import Dynamics, GeometricFit
 from simcore.economics import Economics
 from simcore.engine.compile import compile_segment
 from simcore.engine.levers import ScenarioLevers
-
-
-class GeometricFit:
-    """Stand-in retention fit: constant monthly hazard, parameter draws spread a bit."""
-
-    def __init__(self, hazard):
-        self.hazard = hazard
-
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        rng = np.random.default_rng(seed)
-        hazards = np.clip(self.hazard * np.exp(0.1 * rng.standard_normal(n_draws)), 0, 1)
-        return (1 - hazards[:, None]) ** np.arange(n_months + 1)[None, :]
-
-
-class Dynamics:
-    p_expansion = 0.05
-    expansion_log_mean = 0.1
-    expansion_log_sd = 0.05
-    p_contraction = 0.03
-    contraction_log_mean = -0.15
-    contraction_log_sd = 0.05
 
 
 def _book(n=300):
@@ -46,7 +26,7 @@ def _book(n=300):
 
 
 def _segment(levers=None, dynamics=None, replications=12):
-    return compile_segment("smb", GeometricFit(0.04), Economics(gross_margin=0.8, cac=300.0,
+    return compile_segment("smb", GeometricFit(0.04, spread=0.1), Economics(gross_margin=0.8, cac=300.0,
                                                                 support_cost_per_month=5.0),
                            _book(), dynamics=dynamics,
                            levers=levers or ScenarioLevers(acquisition_per_month=(7.0,)),

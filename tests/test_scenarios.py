@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from doubles import GeometricFit
 from simcore.config import config_from_text
 from simcore.economics import Economics, resolve_economics
 from simcore.engine.api import simulate
@@ -26,16 +27,6 @@ ECONOMICS = {
     "enterprise": Economics(gross_margin=0.8, support_cost_per_month=200.0, cac=20000.0, onboarding_cost=3000.0,
                             discount_rate_annual=0.10, default_mrr=3000.0),
 }
-
-
-class GeometricFit:
-    """Constant monthly churn hazard in every parameter draw."""
-
-    def __init__(self, hazard: float):
-        self.hazard = hazard
-
-    def survival_draws(self, n_draws, n_months, seed, method="asymptotic"):
-        return np.tile((1.0 - self.hazard) ** np.arange(n_months + 1), (n_draws, 1))
 
 
 class Dynamics:

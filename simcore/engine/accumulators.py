@@ -1,7 +1,8 @@
 """Fixed-size accumulators of a simulation and the NumPy steps that fill them.
 
 Shared by the numba engine (:mod:`simcore.engine.run`) and the NumPy reference
-(:mod:`simcore.engine.reference`); nothing here imports numba.
+(:mod:`simcore.engine.reference`); nothing here imports numba or pandas (the kernels
+import the column constants, and must load without pandas).
 
 Memory is bounded by ``replications x horizon`` (per-replication totals and monthly
 series) plus one block of scratch (``block_size x horizon^2`` lifetime counts) and the
@@ -11,10 +12,12 @@ per-segment histograms — never by customers x replications.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simcore.engine.compile import CompiledSegment
+if TYPE_CHECKING:  # pragma: no cover - typing only; compile imports pandas
+    from simcore.engine.compiled import CompiledSegment
 
 #: Columns of the per-replication ``totals`` accumulator.
 TOTAL_COLUMNS = (
@@ -72,7 +75,7 @@ class SegmentAccumulators:
     payback: np.ndarray
 
 
-def empty_accumulators(segment: CompiledSegment, n_bins: int) -> SegmentAccumulators:
+def empty_accumulators(segment: "CompiledSegment", n_bins: int) -> SegmentAccumulators:
     R, H = segment.replications, segment.horizon_months
     totals = np.zeros((R, N_TOTALS))
     totals[:, [EXISTING_MIN, NEW_MIN]] = np.inf
@@ -93,33 +96,35 @@ def histogram_bins(values: np.ndarray, low: float, high: float, n_bins: int) -> 
     return bins.astype(np.int64)
 
 
-def add_existing_ends(segment: CompiledSegment, ends: np.ndarray, monthly: np.ndarray) -> None:
-    """Turn end-month records (B, 3, H + 1) of constant-MRR customers into monthly totals.
+def add_existing_ends(segment: "CompiledSegment", ends: np.ndarray, monthly: np.ndarray) -> None:
+    """Turn end-month records (B, 3, H + 1) of existing customers into monthly totals.
 
-    A customer with lifetime ``L`` is active in months ``c < L``, so the active totals
-    of month ``c`` are the records with ``L > c``: a reverse cumulative sum.
+    A customer with ``L`` projected payments is active in months ``c < L``, so the
+    active totals of month ``c`` are the records with ``L > c``: a reverse cumulative
+    sum. Its MRR in month ``c`` is the expected one, ``m g^(c+1)`` times the price
+    factor (``g = 1`` without expansion or contraction; see :mod:`simcore.engine.kernels`).
     """
     H = segment.horizon_months
     active = np.cumsum(ends[:, :, ::-1], axis=2)[:, :, ::-1][:, :, 1:]
-    mrr = active[:, 1] * segment.price_existing[:H]
+    mrr = active[:, 1] * (segment.price_existing[:H] * segment.mrr_growth[1:H + 1])
     monthly[:, 0] += active[:, 0]
     monthly[:, 1] += mrr
     monthly[:, 2] += (mrr * segment.contribution_margin[:H] - active[:, 2] * segment.cost_multiplier[:H]
                       - active[:, 0] * segment.extra_cost_per_month[:H])
 
 
-def new_monthly_mrr(segment: CompiledSegment) -> np.ndarray:
-    """(H, H) MRR of a constant-MRR new customer: [acquisition month, tenure month]."""
+def new_monthly_mrr(segment: "CompiledSegment") -> np.ndarray:
+    """(H, H) expected MRR of an active new customer: [acquisition month, tenure month]."""
     H = segment.horizon_months
     calendar = np.arange(H)[:, None] + np.arange(H)[None, :]
-    return segment.new_mrr * segment.price_new[calendar] * segment.price_new_tenure[None, :H]
+    return (segment.new_mrr * segment.price_new[calendar]
+            * (segment.price_new_tenure[:H] * segment.mrr_growth[:H])[None, :])
 
 
-def new_monthly_contribution(segment: CompiledSegment) -> np.ndarray:
-    """(H, H) contribution of a constant-MRR new customer: [acquisition month, tenure month]."""
+def new_monthly_contribution(segment: "CompiledSegment") -> np.ndarray:
+    """(H, H) expected contribution of an active new customer: [acquisition month, tenure month]."""
     H = segment.horizon_months
     calendar = np.arange(H)[:, None] + np.arange(H)[None, :]
-    return (segment.new_mrr * segment.price_new[calendar] * segment.price_new_tenure[None, :H]
-            * segment.contribution_margin[calendar]
+    return (new_monthly_mrr(segment) * segment.contribution_margin[calendar]
             - segment.new_cost_per_month * segment.cost_multiplier[calendar]
             - segment.extra_cost_per_month[calendar])

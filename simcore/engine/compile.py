@@ -23,7 +23,6 @@ customers, acquisition for new ones; calendar schedules therefore run for
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import numpy as np
@@ -32,13 +31,17 @@ import pandas as pd
 from simcore.economics import Economics, monthly_discount_factor
 from simcore.economics.rules import fraction_problem, revenue_event_problem
 from simcore.economics.segments import baseline_acquisition_per_month, mean_known_mrr
+from simcore.engine.compiled import CompiledBook, CompiledSegment
 from simcore.engine.levers import ScenarioLevers, schedule
+from simcore.engine.protocols import MrrDynamics, SurvivalModel
 from simcore.errors import ConfigError, FitError, Problem
 
 __all__ = [
     "CompiledBook",
     "CompiledSegment",
+    "MrrDynamics",
     "ScenarioLevers",
+    "SurvivalModel",
     "baseline_acquisition_per_month",
     "compile_book",
     "compile_segment",
@@ -50,155 +53,6 @@ _FLOAT = np.float64
 # Hash key for customer ids: fixed so customer keys are stable across runs.
 _CUSTOMER_HASH_KEY = "simcore-customer"
 _CLEAR_TOP_BIT = np.uint64((1 << 63) - 1)
-
-
-@dataclass(frozen=True)
-class CompiledSegment:
-    """Plain arrays describing one segment under one scenario.
-
-    Shapes use ``R`` = replications, ``H`` = ``horizon_months``, ``N`` = existing
-    customers, ``G`` = distinct tenures among them, ``T`` = ``max tenure + H + 1`` (an
-    existing customer's churn decisions before projection months ``0..H`` use hazards
-    at tenures ``a..a + H``).
-    All money is per customer per month unless the name says otherwise.
-
-    Attributes
-    ----------
-    hazard : (R, T) float64
-        Base monthly hazard ``h_r(t) = 1 - S_r(t+1) / S_r(t)`` under parameter draw
-        ``r``, tenure ``t = 0..T-1`` (1 where ``S_r(t) = 0``).
-    hazard_multiplier : (2H,) float64
-        Scenario factor ``m(c)`` on everyone's hazard in projection month ``c``.
-    hazard_multiplier_existing, hazard_multiplier_new : (2H,) float64
-        Further factors ``m_existing(c)``, ``m_new(c)`` on the hazard of existing / new
-        customers only, by projection month.
-    hazard_multiplier_new_tenure : (H,) float64
-        Factor ``m_tenure(k)`` on a new customer's hazard by its tenure month ``k``.
-    existing_hazard_factor, new_hazard_factor : (2H,) float64
-        The calendar factors the kernels use: ``m(c) m_existing(c)`` and
-        ``m(c) m_new(c)``.
-    group_tenure : (G,) int64
-        Tenure (completed months) of each tenure group of existing customers.
-    customer_group, customer_key, customer_mrr, customer_cost_per_month : (N,)
-        Group index, RNG key (uint64, from the customer id), current MRR and fixed
-        monthly cost to serve (support + other) of each existing customer.
-    customer_cac : (N,) float64
-        Acquisition cost already paid for each existing customer (sunk; reported only).
-    cohort_counts : (H,) int64
-        New customers acquired in each projection month.
-    new_mrr, new_cost_per_month, new_acquisition_cost : float
-        Starting MRR, fixed monthly cost to serve and one-off acquisition cost
-        (CAC x multiplier + onboarding x multiplier) of a new customer.
-    new_cac, new_onboarding_cost : float
-        The two parts of ``new_acquisition_cost``.
-    price_existing, price_new : (2H,) float64
-        Calendar price factors for existing and new customers.
-    price_new_tenure : (H,) float64
-        Tenure price factor ``D(k)`` of new customers (introductory discounts).
-    gross_margin : (2H,) float64
-        Gross margin (fraction) by calendar month, after the scenario change.
-    contribution_margin : (2H,) float64
-        ``gross_margin - infrastructure_cost_share`` by calendar month.
-    cost_multiplier : (2H,) float64
-        Factor ``K(c)`` on fixed cost to serve by calendar month.
-    extra_cost_per_month : (2H,) float64
-        Extra cost to serve ``e(c)`` per active account and month (every customer,
-        not scaled by ``K``), by calendar month.
-    discount : (2H + 1,) float64
-        ``d ** t`` for ``t = 0..2H``.
-    existing_margin_prefix, existing_cost_prefix, existing_extra_cost_prefix : (H + 1,) float64
-        ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c)``,
-        ``B(L) = sum_{c<L} d^c K(c)`` and ``E(L) = sum_{c<L} d^c e(c)``, indexed by the
-        number of projected payments ``L = 0..H`` (months ``0..L-1`` after ``as_of``):
-        an existing customer with constant MRR ``m``, cost ``k`` and ``L`` projected
-        payments has value ``m A(L) - k B(L) - E(L)`` (0 when ``L = 0``).
-    new_value_table : (H, H + 1) float64
-        Discounted value at acquisition (before acquisition cost) of a new customer
-        acquired in month ``c0`` who stays ``L`` months, with constant base MRR.
-    new_payback_months : (H,) int64
-        Months of contribution a constant-MRR new customer of cohort ``c0`` needs to
-        earn back its acquisition cost (``H + 1`` = not within the horizon).
-    p_expansion, expansion_log_mean, expansion_log_sd, p_contraction,
-    contraction_log_mean, contraction_log_sd : float
-        Revenue dynamics after the scenario's multipliers.
-    histogram_bounds : (2, 2) float64
-        ``[[low, high] existing, [low, high] new]`` bounds of the per-customer value
-        histograms (values outside are counted in under/overflow bins).
-    """
-
-    name: str
-    segment_key: np.uint64
-    horizon_months: int
-    replications: int
-    monthly_discount_factor: float
-    hazard: np.ndarray
-    hazard_multiplier: np.ndarray
-    hazard_multiplier_existing: np.ndarray
-    hazard_multiplier_new: np.ndarray
-    hazard_multiplier_new_tenure: np.ndarray
-    existing_hazard_factor: np.ndarray
-    new_hazard_factor: np.ndarray
-    group_tenure: np.ndarray
-    customer_group: np.ndarray
-    customer_key: np.ndarray
-    customer_mrr: np.ndarray
-    customer_cost_per_month: np.ndarray
-    customer_cac: np.ndarray
-    cohort_counts: np.ndarray
-    new_mrr: float
-    new_cost_per_month: float
-    new_cac: float
-    new_onboarding_cost: float
-    new_acquisition_cost: float
-    price_existing: np.ndarray
-    price_new: np.ndarray
-    price_new_tenure: np.ndarray
-    gross_margin: np.ndarray
-    contribution_margin: np.ndarray
-    cost_multiplier: np.ndarray
-    extra_cost_per_month: np.ndarray
-    discount: np.ndarray
-    existing_margin_prefix: np.ndarray
-    existing_cost_prefix: np.ndarray
-    existing_extra_cost_prefix: np.ndarray
-    new_value_table: np.ndarray
-    new_payback_months: np.ndarray
-    p_expansion: float
-    expansion_log_mean: float
-    expansion_log_sd: float
-    p_contraction: float
-    contraction_log_mean: float
-    contraction_log_sd: float
-    histogram_bounds: np.ndarray
-    economics: Economics = field(repr=False, default=None)
-    levers: ScenarioLevers = field(repr=False, default=None)
-
-    @property
-    def has_dynamics(self) -> bool:
-        """True when MRR can change through expansion or contraction events."""
-        return self.p_expansion > 0.0 or self.p_contraction > 0.0
-
-    @property
-    def n_existing(self) -> int:
-        return int(self.customer_key.shape[0])
-
-    @property
-    def n_new(self) -> int:
-        return int(self.cohort_counts.sum())
-
-
-@dataclass(frozen=True)
-class CompiledBook:
-    """The compiled segments of one run, with the run's settings."""
-
-    segments: tuple[CompiledSegment, ...]
-    seed: int
-    replications: int
-    horizon_months: int
-
-    @property
-    def names(self) -> list[str]:
-        return [segment.name for segment in self.segments]
 
 
 def segment_key(name: str) -> np.uint64:
@@ -253,7 +107,7 @@ def _column_or(frame: pd.DataFrame, column: str, default: float) -> np.ndarray:
     return np.full(len(frame), default, dtype=_FLOAT)
 
 
-def _dynamics_values(dynamics: Any, levers: ScenarioLevers, name: str) -> tuple[float, ...]:
+def _dynamics_values(dynamics: MrrDynamics | None, levers: ScenarioLevers, name: str) -> tuple[float, ...]:
     if dynamics is None:
         return (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     p_expansion = float(dynamics.p_expansion) * levers.expansion_multiplier
@@ -268,6 +122,35 @@ def _dynamics_values(dynamics: Any, levers: ScenarioLevers, name: str) -> tuple[
     return (p_expansion, float(dynamics.expansion_log_mean), float(dynamics.expansion_log_sd),
             p_contraction, float(dynamics.contraction_log_mean),
             float(dynamics.contraction_log_sd))
+
+
+def expected_event_factor(p_expansion: float, expansion_log_mean: float, expansion_log_sd: float,
+                          p_contraction: float, contraction_log_mean: float,
+                          contraction_log_sd: float) -> float:
+    """Expected MRR factor of one renewal's expansion / contraction event.
+
+    ``g = E[f] = 1 - p_e - p_c + p_e exp(mu_e + sigma_e^2 / 2) + p_c exp(mu_c + sigma_c^2 / 2)``:
+    with probability ``p_e`` the MRR is multiplied by a lognormal ``exp(mu_e + sigma_e
+    Z)``, whose mean is ``exp(mu_e + sigma_e^2 / 2)``, with probability ``p_c`` by
+    ``exp(mu_c + sigma_c Z)``, otherwise by 1. Written as ``1 + p_e (E - 1) + p_c (E -
+    1)`` so that it is exactly 1 when both probabilities are 0.
+    """
+    return (1.0 + p_expansion * (np.exp(expansion_log_mean + 0.5 * expansion_log_sd ** 2) - 1.0)
+            + p_contraction * (np.exp(contraction_log_mean + 0.5 * contraction_log_sd ** 2) - 1.0))
+
+
+def _cohort_classes(horizon: int, *schedules: np.ndarray) -> int:
+    """``1 + min(H - 1, last calendar month where any schedule changes)`` (0 when none).
+
+    Cohorts acquired from that month on see every schedule constant over their life, so
+    they are alike; earlier cohorts may each differ.
+    """
+    last = 0
+    for values in schedules:
+        changes = np.flatnonzero(values[1:] != values[:-1])
+        if changes.size:
+            last = max(last, int(changes[-1]) + 1)
+    return min(last, horizon - 1) + 1
 
 
 def _zero_on_a_bin_edge(low: float, high: float) -> list[float]:
@@ -306,11 +189,11 @@ def _growth_allowance(p: float, log_mean: float, log_sd: float, months: int) -> 
 
 def compile_segment(
     name: str,
-    fit: Any,
+    fit: SurvivalModel,
     economics: Economics,
     customers: pd.DataFrame,
     *,
-    dynamics: Any = None,
+    dynamics: MrrDynamics | None = None,
     levers: ScenarioLevers | None = None,
     replications: int,
     seed: int,
@@ -327,8 +210,10 @@ def compile_segment(
     name
         Segment name (its RNG key is derived from it).
     fit
-        A fitted retention model: anything with ``survival_draws(n_draws, n_months,
-        seed, method)`` returning an ``(n_draws, n_months + 1)`` array.
+        A fitted retention model (:class:`~simcore.engine.protocols.SurvivalModel`):
+        anything with ``survival_draws(n_draws, n_months, seed, method)`` returning an
+        ``(n_draws, n_months + 1)`` array whose rows start at 1, never increase and stay
+        in [0, 1].
     economics
         The segment's :class:`~simcore.economics.Economics`.
     customers
@@ -336,8 +221,8 @@ def compile_segment(
         (``churned`` false) are the existing base; per-customer ``mrr``,
         ``support_cost_per_month`` and ``cac`` win over segment values.
     dynamics
-        A ``RevenueDynamics`` (``p_expansion``, ``expansion_log_mean``, ...) or
-        ``None`` for constant MRR.
+        Expansion and contraction (:class:`~simcore.engine.protocols.MrrDynamics`, e.g.
+        the retention package's ``RevenueDynamics``), or ``None`` for constant MRR.
     levers
         The scenario (``None`` = baseline).
     replications, seed, horizon_months
@@ -444,13 +329,21 @@ def compile_segment(
     acquisition_cost = new_cac + new_onboarding
 
     # ------------------------------------------------------------ derived tables
+    dyn = _dynamics_values(dynamics, levers, name)
+    p_expansion, expansion_mean, expansion_sd, p_contraction, contraction_mean, contraction_sd = dyn
+    growth_factor = expected_event_factor(*dyn)
+    # Expected MRR factor after t events, E[N_t] = g^t (exactly 1 without dynamics).
+    mrr_growth = growth_factor ** np.arange(H + 1, dtype=_FLOAT)
     months = np.arange(H)
+    existing_path_weight = discount[:H] * price_existing[:H] * contribution_margin[:H]
     existing_margin_prefix = np.concatenate(
-        [[0.0], np.cumsum(discount[:H] * price_existing[:H] * contribution_margin[:H])])
+        [[0.0], np.cumsum(existing_path_weight * mrr_growth[1:])])
     existing_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * cost_multiplier[:H])])
     existing_extra_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * extra_cost[:H])])
     calendar_index = months[:, None] + months[None, :]          # [c0, k] -> c0 + k
-    monthly_contribution = (new_mrr * price_new[calendar_index] * price_new_tenure[None, :]
+    new_fixed_cost = new_cost * cost_multiplier + extra_cost     # y(c), by calendar month
+    monthly_contribution = (new_mrr * price_new[calendar_index]
+                            * (price_new_tenure * mrr_growth[:H])[None, :]
                             * contribution_margin[calendar_index]
                             - new_cost * cost_multiplier[calendar_index]
                             - extra_cost[calendar_index])
@@ -464,9 +357,13 @@ def compile_segment(
         reached = cumulative_cash >= acquisition_cost
         hit = reached.any(axis=1)
         new_payback_months[hit] = reached[hit].argmax(axis=1) + 1
+    # Schedules of the pool of MRR paths (see simcore.engine.kernels).
+    new_calendar_margin = price_new * contribution_margin        # x(c)
+    margin_changes = np.flatnonzero(new_calendar_margin[1:] != new_calendar_margin[:-1]) + 1
+    new_fixed_cost_prefix = np.concatenate(
+        [np.zeros((H, 1)),
+         np.cumsum(new_fixed_cost[calendar_index] * discount[None, :H], axis=1)], axis=1)
 
-    dyn = _dynamics_values(dynamics, levers, name)
-    p_expansion, expansion_mean, expansion_sd, p_contraction, contraction_mean, contraction_sd = dyn
     # H event opportunities: an existing customer's every projected month is a renewal,
     # month 0 included.
     log_up = _growth_allowance(p_expansion, expansion_mean, expansion_sd, H)
@@ -519,7 +416,17 @@ def compile_segment(
         existing_margin_prefix=existing_margin_prefix, existing_cost_prefix=existing_cost_prefix,
         existing_extra_cost_prefix=existing_extra_cost_prefix,
         new_value_table=np.ascontiguousarray(new_value_table),
-        new_payback_months=new_payback_months, p_expansion=p_expansion,
+        new_payback_months=new_payback_months, mrr_growth=mrr_growth,
+        existing_path_weight=np.ascontiguousarray(existing_path_weight),
+        new_path_weight=np.ascontiguousarray(discount[:H] * price_new_tenure),
+        new_calendar_margin=np.ascontiguousarray(new_calendar_margin),
+        new_margin_changes=margin_changes.astype(np.int64),
+        new_first_change=np.searchsorted(margin_changes, months, side="right").astype(np.int64),
+        new_fixed_cost=np.ascontiguousarray(new_fixed_cost),
+        new_fixed_cost_prefix=np.ascontiguousarray(new_fixed_cost_prefix),
+        new_payback_classes=_cohort_classes(H, new_calendar_margin, new_fixed_cost),
+        new_churn_classes=_cohort_classes(H, hazard_multiplier * hazard_multiplier_new),
+        p_expansion=p_expansion,
         expansion_log_mean=expansion_mean, expansion_log_sd=expansion_sd,
         p_contraction=p_contraction, contraction_log_mean=contraction_mean,
         contraction_log_sd=contraction_sd, histogram_bounds=bounds, economics=economics,
@@ -542,11 +449,11 @@ def _per_segment(value: Any, name: str, what: str, default: Any = None, required
 
 
 def compile_book(
-    fits: Mapping[str, Any],
+    fits: Mapping[str, SurvivalModel],
     customers: pd.DataFrame,
     economics: Economics | Mapping[str, Economics],
     *,
-    dynamics: Any = None,
+    dynamics: MrrDynamics | Mapping[str, MrrDynamics] | None = None,
     levers: ScenarioLevers | Mapping[str, ScenarioLevers] | None = None,
     replications: int,
     seed: int,

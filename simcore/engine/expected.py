@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simcore.engine.compile import CompiledSegment
+from simcore.engine.compile import CompiledSegment, expected_event_factor
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,9 @@ def expected_values(segment: CompiledSegment) -> ExpectedValues:
     """Expected values of ``segment`` for every parameter draw (see module docstring)."""
     H = segment.horizon_months
     months = np.arange(H)
-    growth = (1.0
-              + segment.p_expansion * (np.exp(segment.expansion_log_mean
-                                              + 0.5 * segment.expansion_log_sd ** 2) - 1.0)
-              + segment.p_contraction * (np.exp(segment.contraction_log_mean
-                                                + 0.5 * segment.contraction_log_sd ** 2) - 1.0))
+    growth = expected_event_factor(segment.p_expansion, segment.expansion_log_mean,
+                                   segment.expansion_log_sd, segment.p_contraction,
+                                   segment.contraction_log_mean, segment.contraction_log_sd)
     mrr_factor = growth ** months
 
     tenure_index = segment.group_tenure[:, None] + months[None, :]

@@ -15,14 +15,17 @@ the accumulator bookkeeping against an independent implementation — distributi
 not bit for bit.
 
 It is slow by design (one vector operation per month over all customers) and is meant
-for tests and benchmarks on small books.
+for tests and benchmarks on small books. On request it also returns every customer's
+value, so tests can compare the engine's histogram quantiles with exact quantiles.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from simcore.engine.compile import CompiledSegment
+from typing import Callable
+
+from simcore.engine.compiled import CompiledSegment
 from simcore.engine.accumulators import (
     EXISTING_COUNT,
     NEW_COUNT,
@@ -60,10 +63,30 @@ def _record(totals: np.ndarray, offset: int, values: np.ndarray) -> None:
     totals[offset + 4] = max(totals[offset + 4], values.max())
 
 
-def reference_segment(segment: CompiledSegment, seed: int, *,
-                      n_bins: int = DEFAULT_BINS) -> SegmentAccumulators:
-    """Simulate one compiled segment month by month; same outputs as ``run_segment``."""
+def reference_segment(segment: CompiledSegment, seed: int, *, n_bins: int = DEFAULT_BINS,
+                      return_values: bool = False,
+                      progress: Callable[[int, int], None] | None = None):
+    """Simulate one compiled segment month by month; same outputs as ``run_segment``.
+
+    Parameters
+    ----------
+    segment, seed, n_bins
+        As for :func:`simcore.engine.run.run_segment`.
+    return_values
+        Also return the value of every customer: a dict with ``"existing"`` (R, N) —
+        remaining value discounted to ``as_of`` — and ``"new"`` (R, n_new) — value at
+        acquisition before acquisition cost —, float64.
+    progress
+        Called as ``progress(done, total)`` in customer-lifetimes after each replication.
+
+    Returns
+    -------
+    SegmentAccumulators, or ``(accumulators, values)`` with ``return_values``.
+    """
     result = empty_accumulators(segment, n_bins)
+    values = {"existing": np.zeros((segment.replications, segment.n_existing)),
+              "new": np.zeros((segment.replications, segment.n_new))}
+    lifetimes_per_replication = segment.n_existing + segment.n_new
     H = segment.horizon_months
     dynamic = segment.has_dynamics
     key = int(segment.segment_key)
@@ -94,6 +117,7 @@ def reference_segment(segment: CompiledSegment, seed: int, *,
             result.monthly[r, EXISTING, 1, c] += billed[active].sum()
             result.monthly[r, EXISTING, 2, c] += contribution[active].sum()
         _record(totals, EXISTING_COUNT, value)
+        values["existing"][r] = value
         low, high = segment.histogram_bounds[EXISTING]
         result.histogram[EXISTING] += np.bincount(histogram_bins(value, low, high, n_bins),
                                                   minlength=n_bins + 2)
@@ -130,10 +154,14 @@ def reference_segment(segment: CompiledSegment, seed: int, *,
                                    * segment.hazard_multiplier_new_tenure[k])
                 active &= rng.random(count) >= churn
             _record(totals, NEW_COUNT, value)
+            values["new"][r] = value
             totals[NEW_PROFIT_AT_START] += (segment.discount[cohort]
                                             * (value - segment.new_acquisition_cost)).sum()
             low, high = segment.histogram_bounds[NEW]
             result.histogram[NEW] += np.bincount(histogram_bins(value, low, high, n_bins),
                                                  minlength=n_bins + 2)
             result.payback += np.bincount(paid_back, minlength=H + 2)
-    return result
+        if progress is not None:
+            progress((r + 1) * lifetimes_per_replication,
+                     segment.replications * lifetimes_per_replication)
+    return (result, values) if return_values else result

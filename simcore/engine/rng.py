@@ -21,10 +21,12 @@ the number of threads, on how customers are chunked, or on the executor, and two
 scenarios run with the same seed see the same uniforms for the same customer (common
 random numbers).
 
-Draw indices used by the engine: 0 = the customer's lifetime; for projection month
-``k >= 0`` of an existing customer (every one a renewal) and tenure month ``k >= 1`` of
-a new customer, ``3k + 1`` decides whether an expansion or contraction event happens
-and ``3k + 2``, ``3k + 3`` feed Box-Muller for its size.
+Draws used by the engine: a customer's draw 0 gives its lifetime uniform (top 52 bits)
+and, when MRR can change, the index of its simulated MRR path (the low bits: the two
+parts of a 64-bit output are independent). Path ``j`` of a replication's pool has the
+customer key ``PATH_KEYS | j`` (see :mod:`simcore.engine.kernels`); for its step ``t
+>= 1`` draw ``3t + 1`` decides whether an expansion or contraction event happens and
+``3t + 2``, ``3t + 3`` feed Box-Muller for its size.
 
 The numba functions here are used by the kernels; ``*_np`` twins compute the same bits
 with NumPy for tests and for callers without numba.
@@ -120,15 +122,21 @@ def stream_key_np(seed: int, replication: int, segment_key: int) -> np.uint64:
     return key[0]
 
 
+def draws_np(seed: int, replication: int, segment_key: int, customers, draw) -> np.ndarray:
+    """NumPy twin of the engine's raw 64-bit draws (before :func:`to_unit`): one per
+    customer key (and draw index); ``customers`` and ``draw`` broadcast."""
+    stream = stream_key_np(seed, replication, segment_key)
+    keys = _mix64_np(np.asarray(customers, dtype=np.uint64) ^ stream)
+    with np.errstate(over="ignore"):
+        return _mix64_np(keys + np.asarray(draw, dtype=np.uint64) * GOLDEN)
+
+
 def uniforms_np(seed: int, replication: int, segment_key: int, customers, draw) -> np.ndarray:
     """NumPy twin of the engine's uniforms: one per customer key (and draw index).
 
     ``customers`` and ``draw`` broadcast against each other.
     """
-    stream = stream_key_np(seed, replication, segment_key)
-    keys = _mix64_np(np.asarray(customers, dtype=np.uint64) ^ stream)
-    with np.errstate(over="ignore"):
-        z = _mix64_np(keys + np.asarray(draw, dtype=np.uint64) * GOLDEN)
+    z = draws_np(seed, replication, segment_key, customers, draw)
     return ((z >> _SHIFT_12).astype(np.float64) + 0.5) * _TWO_POW_MINUS_52
 
 

@@ -1,12 +1,15 @@
 """Drive the numba kernels over blocks of replications and chunks of customers.
 
 Per block of replications: the existing-customer kernel (once per chunk of customers),
-the new-customer kernel, then — on the constant-MRR path — the post-pass that folds the
-new customers' (acquisition month, lifetime) counts into the accumulators; the Python
-work per block is a handful of whole-array operations.
+the new-customer kernel, then the post-pass that folds the new customers' (acquisition
+month, lifetime) counts into the accumulators; the Python work per block is a handful
+of whole-array operations. The argument groups of the kernels are built once per
+segment here.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -21,13 +24,69 @@ from simcore.engine.accumulators import (
     new_monthly_contribution,
     new_monthly_mrr,
 )
-from simcore.engine.compile import CompiledSegment
-from simcore.engine.kernels import STATUS_OK, existing_block, fold_new_lifetimes, new_block
+from simcore.engine.compiled import CompiledSegment
+from simcore.engine.kernels import (
+    STATUS_OK,
+    Churn,
+    ExistingCustomers,
+    ExistingOutputs,
+    ExistingValues,
+    FoldOutputs,
+    MrrPaths,
+    NewOutputs,
+    NewTables,
+    PathTables,
+    existing_block,
+    fold_new_lifetimes,
+    new_block,
+    path_block,
+)
 from simcore.errors import SimcoreError
+
+#: Paths per replication are chosen so that the pooled per-customer distributions see
+#: about this many distinct MRR paths over a run (see :func:`paths_per_replication`).
+DISTINCT_PATHS = 1 << 16
+MIN_PATHS, MAX_PATHS = 64, 2048
+
+#: ``progress(done, total)``: customer-lifetimes simulated so far and in all.
+Progress = Callable[[int, int], None]
+
+
+def paths_per_replication(replications: int) -> int:
+    """Size ``P`` of the pool of simulated MRR paths per (replication, segment).
+
+    The largest power of two not above ``2^16 / replications``, kept within [64, 2048]:
+    the per-customer histograms then pool at least 2^15 distinct paths when there are
+    16 replications or more (2^16 from 1,024 replications on), while a pool costs
+    ``P (H + 1)`` event draws per replication — for the demo book's 1,000 replications,
+    64 paths, a fraction of the cost of its thousands of customers per replication. It
+    depends on the number of replications only, so every scenario of a run uses the
+    same paths (common random numbers).
+    """
+    target = max(DISTINCT_PATHS // max(int(replications), 1), 1)
+    size = 1 << (target.bit_length() - 1)
+    return int(min(max(size, MIN_PATHS), MAX_PATHS))
+
+
+def _path_model(segment: CompiledSegment, count: int) -> MrrPaths:
+    return MrrPaths(
+        count=int(count),
+        dynamics=np.array([segment.p_expansion, segment.expansion_log_mean,
+                           segment.expansion_log_sd, segment.p_contraction,
+                           segment.contraction_log_mean, segment.contraction_log_sd]),
+        existing_weight=segment.existing_path_weight, new_weight=segment.new_path_weight,
+        new_tenure_price=segment.price_new_tenure, new_margin=segment.new_calendar_margin,
+        margin_changes=segment.new_margin_changes, first_change=segment.new_first_change,
+        new_fixed_cost=segment.new_fixed_cost, new_fixed_prefix=segment.new_fixed_cost_prefix,
+        new_mrr=float(segment.new_mrr), acquisition_cost=float(segment.new_acquisition_cost),
+        payback_classes=int(segment.new_payback_classes),
+    )
 
 
 def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 64,
-                chunk_size: int | None = None, n_bins: int = DEFAULT_BINS) -> SegmentAccumulators:
+                chunk_size: int | None = None, n_bins: int = DEFAULT_BINS,
+                paths: int | None = None, progress: Progress | None = None
+                ) -> SegmentAccumulators:
     """Simulate one compiled segment with the numba kernels.
 
     Parameters
@@ -43,69 +102,95 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
         results).
     n_bins
         Bins of each per-customer value histogram.
+    paths
+        MRR paths simulated per replication when the segment has expansion or
+        contraction (a power of two; default :func:`paths_per_replication`). Changes
+        the per-customer distributions only by Monte Carlo error, and sums and monthly
+        projections not at all.
+    progress
+        Called as ``progress(done, total)`` after each block of replications, in
+        customer-lifetimes (customers x replications) of this segment; never changes
+        results.
     """
     result = empty_accumulators(segment, n_bins)
     R, H = segment.replications, segment.horizon_months
     N = segment.n_existing
     chunk = N if not chunk_size else int(chunk_size)
-    dynamics = np.array([segment.p_expansion, segment.expansion_log_mean,
-                         segment.expansion_log_sd, segment.p_contraction,
-                         segment.contraction_log_mean, segment.contraction_log_sd])
+    pooled = segment.has_dynamics
+    count = (paths_per_replication(R) if paths is None else int(paths)) if pooled else 0
+    if pooled and (count < 1 or count & (count - 1)):
+        raise ValueError(f"paths must be a power of two, got {paths}")
     key = np.uint64(segment.segment_key)
-    fold_new = segment.n_new > 0 and not segment.has_dynamics
-    if fold_new:
-        low, high = segment.histogram_bounds[NEW]
-        new_tables = (segment.new_value_table, segment.discount,
-                      float(segment.new_acquisition_cost),
-                      np.ascontiguousarray(histogram_bins(segment.new_value_table, low, high,
-                                                          n_bins)),
-                      np.ascontiguousarray(segment.new_payback_months, dtype=np.int64),
-                      np.ascontiguousarray(new_monthly_mrr(segment)),
-                      np.ascontiguousarray(new_monthly_contribution(segment)))
-    for first in range(0, R, block_size):
-        B = min(block_size, R - first)
+    churn_existing = Churn(segment.hazard, segment.existing_hazard_factor, np.ones(H + 1), 1)
+    churn_new = Churn(segment.hazard, segment.new_hazard_factor,
+                      segment.hazard_multiplier_new_tenure, int(segment.new_churn_classes))
+    customers = ExistingCustomers(segment.group_tenure, segment.customer_group,
+                                  segment.customer_key, segment.customer_mrr,
+                                  segment.customer_cost_per_month)
+    values = ExistingValues(segment.existing_margin_prefix, segment.existing_cost_prefix,
+                            segment.existing_extra_cost_prefix)
+    path_model = _path_model(segment, count)
+    existing_bounds = np.ascontiguousarray(segment.histogram_bounds[EXISTING])
+    new_bounds = np.ascontiguousarray(segment.histogram_bounds[NEW])
+    if segment.n_new:
+        low, high = new_bounds
+        new_tables = NewTables(
+            segment.new_value_table,
+            np.ascontiguousarray(histogram_bins(segment.new_value_table, low, high, n_bins)),
+            np.ascontiguousarray(segment.new_payback_months, dtype=np.int64),
+            np.ascontiguousarray(new_monthly_mrr(segment)),
+            np.ascontiguousarray(new_monthly_contribution(segment)),
+            segment.discount, float(segment.new_acquisition_cost))
+    lifetimes_per_replication = N + segment.n_new
+    block = max(1, min(int(block_size), R))
+    # Buffers reused by every block. Row b of the histograms and payback counts gathers
+    # replication first + b of every block: integer counts, so summing the rows once at
+    # the end gives the same result in any order. The fold resets the lifetime counts
+    # as it reads them.
+    histogram_existing = np.zeros((block, n_bins + 2), dtype=np.int64)
+    histogram_new = np.zeros((block, n_bins + 2), dtype=np.int64)
+    payback = np.zeros((block, H + 2), dtype=np.int64)
+    lifetimes = np.zeros((block, H, H + 1) if segment.n_new else (block, 1, 1), dtype=np.int64)
+    width = count * (H + 1)
+    tables = PathTables(np.zeros((block, width if N else 0)),
+                        np.zeros((block, width if segment.n_new else 0)),
+                        np.zeros((block, count * int(segment.new_payback_classes)
+                                  if segment.n_new else 0), dtype=np.int64))
+    for first in range(0, R, block):
+        B = min(block, R - first)
         totals = result.totals[first:first + B].copy()
         monthly_existing = np.zeros((B, 3, H))
         monthly_new = np.zeros((B, 3, H))
-        histogram_existing = np.zeros((B, n_bins + 2), dtype=np.int64)
-        histogram_new = np.zeros((B, n_bins + 2), dtype=np.int64)
         ends = np.zeros((B, 3, H + 1))
-        # Untouched pages of np.zeros cost nothing, so the walked path may share this.
-        lifetimes = np.zeros((B, H, H + 1) if segment.n_new else (B, 1, 1), dtype=np.int64)
-        payback = np.zeros((B, H + 2), dtype=np.int64)
+        block_tables = PathTables(tables.existing[:B], tables.new[:B], tables.payback[:B])
         statuses = []
+        if pooled:
+            statuses.append(path_block(seed, key, first, H, path_model, block_tables))
+        existing_out = ExistingOutputs(totals, ends, histogram_existing[:B], existing_bounds)
         for start in range(0, max(N, 1), max(chunk, 1)):
             if N == 0:
                 break
-            statuses.append(existing_block(
-                seed, key, first, start, min(N, start + chunk), segment.hazard,
-                segment.existing_hazard_factor, segment.group_tenure, segment.customer_group,
-                segment.customer_key, segment.customer_mrr, segment.customer_cost_per_month,
-                segment.price_existing, segment.contribution_margin, segment.cost_multiplier,
-                segment.extra_cost_per_month, segment.discount, segment.existing_margin_prefix,
-                segment.existing_cost_prefix, segment.existing_extra_cost_prefix, dynamics,
-                segment.histogram_bounds[EXISTING, 0], segment.histogram_bounds[EXISTING, 1],
-                totals, ends, monthly_existing, histogram_existing))
+            statuses.append(existing_block(seed, key, first, start, min(N, start + chunk),
+                                           churn_existing, customers, values, path_model,
+                                           block_tables, existing_out))
         if segment.n_new:
-            statuses.append(new_block(
-                seed, key, first, segment.hazard, segment.new_hazard_factor,
-                segment.hazard_multiplier_new_tenure, segment.cohort_counts, segment.new_mrr,
-                segment.new_cost_per_month, segment.new_acquisition_cost, segment.price_new,
-                segment.price_new_tenure, segment.contribution_margin, segment.cost_multiplier,
-                segment.extra_cost_per_month, segment.discount,
-                dynamics, segment.histogram_bounds[NEW, 0], segment.histogram_bounds[NEW, 1],
-                totals, lifetimes, monthly_new, histogram_new, payback))
-        if fold_new:
-            statuses.append(fold_new_lifetimes(lifetimes, *new_tables, totals, monthly_new,
-                                               histogram_new, payback))
+            statuses.append(new_block(seed, key, first, churn_new, segment.cohort_counts,
+                                      path_model, block_tables,
+                                      NewOutputs(totals, lifetimes[:B], histogram_new[:B],
+                                                 payback[:B], new_bounds)))
+            statuses.append(fold_new_lifetimes(lifetimes[:B], new_tables, not pooled,
+                                               FoldOutputs(totals, monthly_new,
+                                                           histogram_new[:B], payback[:B])))
         if any(status != STATUS_OK for status in statuses):
             raise SimcoreError(f"simulation kernel failed with status {max(statuses)} for "
                                f"segment {segment.name!r}; this is a defect, please report it")
         add_existing_ends(segment, ends, monthly_existing)
-        result.histogram[NEW] += histogram_new.sum(axis=0)
-        result.payback += payback.sum(axis=0)
         result.totals[first:first + B] = totals
         result.monthly[first:first + B, 0] = monthly_existing
         result.monthly[first:first + B, 1] = monthly_new
-        result.histogram[EXISTING] += histogram_existing.sum(axis=0)
+        if progress is not None:
+            progress((first + B) * lifetimes_per_replication, R * lifetimes_per_replication)
+    result.histogram[EXISTING] += histogram_existing.sum(axis=0)
+    result.histogram[NEW] += histogram_new.sum(axis=0)
+    result.payback += payback.sum(axis=0)
     return result
