@@ -79,7 +79,7 @@ def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest) 
     }
     timings["tables_s"] = time.perf_counter() - mark
     steps.advance("tabulated the plan")
-    warnings = tuple(project.book().warnings) + tuple(_warnings(plan, specs, plans, paths, staffing, cap))
+    warnings = tuple(project.book().warnings) + tuple(_warnings(config, specs, plans, paths, staffing, cap))
     extra = {"planning_months": plan.planning_months, "review_every_months": plan.review_every_months,
              "staff_to": plan.staff_to, "tiers": [s.name for s in specs], "cap": cap.text(),
              "cap_binding": found.binding, "optimiser_evaluations": found.evaluations,
@@ -111,17 +111,22 @@ def _assumptions(plan, specs, rule: ClassRule, cap: Cap, currency, horizon: int)
     return pd.DataFrame(rows)
 
 
-def _warnings(plan, specs, plans: dict, paths: dict, staffing: dict, cap: Cap) -> list[Problem]:
+def _warnings(config, specs, plans: dict, paths: dict, staffing: dict, cap: Cap) -> list[Problem]:
     out = []
-    where = {"field": "cs_plan"}
+
+    def where(*path) -> dict:
+        return {"source": config.source, "line": config.line_of("cs_plan", *path),
+                "field": ".".join(["cs_plan", *map(str, path)])}
+
     for name, tiers in staffing.items():
-        for tier, hiring in tiers.items():
+        for t, (tier, hiring) in enumerate(tiers.items()):
             if hiring.gap.any():
                 months = np.flatnonzero(hiring.gap)
                 out.append(Problem(
                     f"{name} plan, tier '{tier}': {int(hiring.gap.max())} CSMs short in {months.size} month(s) from month "
                     f"{int(months[0])}, before new hires finish their ramp-up",
-                    "raise starting_headcount or shorten ramp_up_months", severity="warning", **where))
+                    "raise starting_headcount or shorten ramp_up_months", severity="warning",
+                    **where("tiers", t, "starting_headcount")))
     if cap.headcount is not None:
         total90 = sum(np.ceil(np.quantile(paths["optimised"].covered[t], 0.9, axis=0) / s.accounts_per_csm)
                       for t, s in enumerate(specs))
@@ -129,12 +134,12 @@ def _warnings(plan, specs, plans: dict, paths: dict, staffing: dict, cap: Cap) -
             out.append(Problem(
                 f"the optimised plan keeps the expected headcount within {cap.headcount} CSMs, but at P90 it needs up "
                 f"to {int(np.max(total90))}", "lower the cap to leave room for the P90 path", severity="warning",
-                **where))
+                **where("optimise", "headcount")))
     for t, spec in enumerate(specs):
         if not (plans["current"].reviews == t).any():
             out.append(Problem(f"tier '{spec.name}' gets no account under the configured rules",
                                "check its rule (thresholds, segments, classes) and the tier order",
-                               severity="warning", field=f"cs_plan.tiers.{t}.rule"))
+                               severity="warning", **where("tiers", t, "rule")))
     return out
 
 

@@ -130,6 +130,9 @@ class Evaluator:
         none = np.full(state.profit.shape, NONE, dtype=np.int8)
         self._baseline_values = self.unit_values(none)
         self.baseline_mean = float((self._baseline_values.mean(axis=1) * weights).sum())
+        # Sums over thousands of accounts in different orders differ in their last bits:
+        # a gain smaller than this (money) is no gain.
+        self.tolerance = 1e-10 * float((np.abs(self._baseline_values).mean(axis=1) * weights).sum()) + 1e-9
 
     # ------------------------------------------------------------------ paths
     def _arrays(self, reviews: np.ndarray):

@@ -10,7 +10,7 @@ draw ``r`` — are captured and extended far enough for the reviews (an account 
 Every fitted family evaluates its parameter draws on the month grid, so a longer grid
 only appends months: the first months are the ones the engine uses.
 
-All reads of the compiled segment's attributes are in :func:`_segment_inputs`.
+All reads of the compiled segment's attributes are in :func:`segment_inputs`.
 """
 
 from __future__ import annotations
@@ -158,8 +158,24 @@ def _neutral(values: np.ndarray, neutral: float) -> bool:
     return bool(np.all(np.asarray(values) == neutral))
 
 
-def _segment_inputs(name: str, fit: Any, economics: Any, dynamics: Any, levers: Any, rows: pd.DataFrame, *,
-                    replications: int, seed: int, horizon: int, as_of) -> SegmentInputs:
+def segment_inputs(name: str, fit: Any, economics: Any, dynamics: Any, levers: Any, rows: pd.DataFrame, *,
+                   replications: int, seed: int, horizon: int, as_of=None) -> SegmentInputs:
+    """Compile one segment on ``levers`` (the baseline's, with its acquisition volume and
+    new accounts' MRR) and read what the plan needs (see the module notes).
+
+    Parameters
+    ----------
+    name : str
+        The segment's name: it seeds the engine's draws, so it must be the name ``simcore
+        run`` uses.
+    fit
+        The segment's retention model (``survival_draws``).
+    economics, dynamics, levers, rows
+        As :func:`simcore.engine.compile.compile_book` takes them (``rows``: the segment's
+        customers, canonical columns).
+    replications, seed, horizon : int
+    as_of : Timestamp, optional
+    """
     from simcore.engine.compile import compile_book, customer_keys
 
     active = rows.loc[~rows["churned"].astype(bool)] if "churned" in rows.columns else rows
@@ -231,7 +247,7 @@ def plan_inputs(project, *, replications: int, seed: int) -> PlanInputs:
     segments = {}
     for name, result in fit.fits.results.items():
         rows = customers.loc[customers["segment"].astype(str) == str(name)]
-        segments[name] = _segment_inputs(
+        segments[name] = segment_inputs(
             name, result.survival_model(), economics.economics[name], dynamics.get(name), levers[name], rows,
             replications=int(replications), seed=int(seed), horizon=config.horizon_months, as_of=book.book.as_of)
     return PlanInputs(segments, int(replications), int(seed), config.horizon_months, book.book.as_of,

@@ -108,8 +108,7 @@ class _Search:
         return self.evaluator.evaluate(policy)
 
     def better(self, trial: Evaluation, best: Evaluation) -> bool:
-        margin = 1e-9 * max(1.0, abs(best.net_gain))
-        if trial.net_gain <= best.net_gain + margin:
+        if trial.net_gain <= best.net_gain + self.evaluator.tolerance:
             return False
         if not trial.feasible:
             self.blocked = True
@@ -133,7 +132,7 @@ class _Search:
             before = self.value(policy).net_gain
             for variable in variables:
                 policy = self.line(policy, variable, variable.candidates)
-            if self.value(policy).net_gain <= before + 1e-9 * max(1.0, abs(before)):
+            if self.value(policy).net_gain <= before + self.evaluator.tolerance:
                 break
         return policy
 
@@ -158,7 +157,7 @@ class _Search:
                     if not trial.feasible:
                         self.blocked = self.blocked or gain > 0
                         break
-                    if gain <= 1e-9 * max(1.0, abs(current.net_gain)):
+                    if gain <= self.evaluator.tolerance:
                         continue
                     if cap.headcount is not None:
                         used = trial.peak_headcount - current.peak_headcount
@@ -219,7 +218,7 @@ def optimise(evaluator: Evaluator, *, per_segment: bool = False, candidates: int
         policy = search.ascend(policy, variables)
         ends.append(search.value(policy))
     best = max(ends, key=lambda e: (e.net_gain, -_covered_units(e)))
-    if best.net_gain <= 1e-9 * max(1.0, abs(best.net_gain)):
+    if best.net_gain <= evaluator.tolerance:
         best = search.value(none)
     best = replace(best, policy=replace(best.policy, name="optimised"))
     uniforms = [search.value(uniform(specs, state, t)) for t in range(len(specs))]
