@@ -74,7 +74,7 @@ def print_plan(console, result, out) -> None:
     from rich.table import Table
 
     from simcore.cli.common import plain
-    from simcore.outputs.numbers import money, ratio
+    from simcore.outputs.numbers import count, money, ratio
 
     console.print("Assumptions (not measured):", style="bold")
     for row in result.cs_plan_assumptions.itertuples():
@@ -102,7 +102,7 @@ def print_plan(console, result, out) -> None:
     for row in roi.itertuples():
         compare.add_row(plain(row.plan), money(row.net_gain_mean),
                         f"{money(row.net_gain_lower_90)} .. {money(row.net_gain_upper_90)}", money(row.cs_cost_mean),
-                        ratio(row.roi), f"{row.peak_csms_expected:,}", "yes" if row.within_cap else "no")
+                        ratio(row.roi), count(row.peak_csms_expected), "yes" if row.within_cap else "no")
     console.print(compare)
     manifest = result.manifest
     console.print(f"cap: {plain(manifest['cap'])}; {manifest['optimiser_evaluations']:,} assignments tried"

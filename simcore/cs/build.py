@@ -60,15 +60,20 @@ def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest) 
     steps.advance("simulated the covered accounts")
 
     mark = time.perf_counter()
-    gains, roi = {}, []
+    gains, roi, reference = {}, [], None
     for name, evaluation in plans.items():
-        gains[name] = evaluator.gain_draws(evaluation.reviews)
+        draws = evaluator.gain_draws(evaluation.reviews)
+        gains[name] = draws.mean(axis=1)
+        if reference is None:
+            reference = draws.sum(axis=0)
         costs = evaluator.cs_cost_draws(evaluation.reviews)
         marginal = {spec.name: marginal_csm(evaluator, evaluation, t) for t, spec in enumerate(specs)}
-        roi += roi_rows(evaluation, gains[name], costs, specs, state, marginal=marginal)
+        roi += roi_rows(evaluation, draws, costs, specs, state, marginal=marginal, reference=reference)
+        del draws, costs
     for evaluation in [*found.uniform, found.nobody]:
         roi += roi_rows(evaluation, evaluator.gain_draws(evaluation.reviews),
-                        evaluator.cs_cost_draws(evaluation.reviews), specs, state, per_tier=False)
+                        evaluator.cs_cost_draws(evaluation.reviews), specs, state, per_tier=False,
+                        reference=reference)
     tables = {
         "cs_plan_headcount_quarterly": pd.concat(quarterly, ignore_index=True),
         "cs_plan_headcount_monthly": pd.concat(monthly, ignore_index=True),

@@ -17,6 +17,8 @@ from simcore.cs.headcount import HeadcountPaths, Staffing, hiring_plan
 from simcore.cs.tiers import NONE, TierSpec, path_text, tier_label
 
 ALL_TIERS = "(all tiers)"
+#: ROI row of the units with no tier at the start that join one at a later review.
+JOINS_LATER = "(none at start, joins later)"
 _QUANTILES = (0.1, 0.5, 0.9)
 _TAIL = 0.05
 
@@ -94,39 +96,60 @@ def _interval(values: np.ndarray) -> tuple[float, float]:
 
 
 def roi_rows(evaluation, gains: np.ndarray, costs: np.ndarray, specs: list[TierSpec], state, *,
-             marginal: dict | None = None, per_tier: bool = True) -> list[dict]:
+             marginal: dict | None = None, per_tier: bool = True, reference: np.ndarray | None = None) -> list[dict]:
     """Rows of ``cs_plan_roi`` for one plan: the total, then (``per_tier``) each tier by the
     units that start in it. ``gains`` and ``costs`` are (U, R) per-replication net gains
-    and customer-success costs (:meth:`~simcore.cs.evaluate.Evaluator.gain_draws`)."""
+    and customer-success costs (:meth:`~simcore.cs.evaluate.Evaluator.gain_draws`);
+    ``reference`` (R,) the configured plan's total net gain per replication, against
+    which the total row states the paired difference (same draws, so the difference is
+    the assignment's, not noise)."""
     start = evaluation.reviews[:, 0]
     existing = ~state.is_new
-    groups = [(ALL_TIERS, start != NONE)]
+    groups = [(ALL_TIERS, np.ones(start.size, dtype=bool))]
     if per_tier:
         groups += [(spec.name, start == t) for t, spec in enumerate(specs)]
+        later = (start == NONE) & (evaluation.reviews != NONE).any(axis=1)
+        if later.any():
+            groups.append((JOINS_LATER, later))
     rows = []
     for name, members in groups:
         gain, cost = gains[members].sum(axis=0), costs[members].sum(axis=0)
         low, high = _interval(gain)
         gross = gain + cost
         row = {"plan": evaluation.policy.name, "tier": name,
-               "accounts_at_start": int((members & existing).sum()),
+               "accounts_at_start": int((members & existing & (start != NONE)).sum()),
                "new_accounts_covered": bool((members & state.is_new).any()),
                "net_gain_mean": float(gain.mean()), "net_gain_lower_90": low, "net_gain_upper_90": high,
                "p_net_gain_positive": float(np.mean(gain > 0)),
                "gross_uplift_mean": float(gross.mean()), "cs_cost_mean": float(cost.mean()),
                "roi": float(gross.mean() / cost.mean()) if cost.mean() > 0 else np.nan,
-               "peak_csms_expected": int(evaluation.peak_headcount) if name == ALL_TIERS else
-               int(evaluation.csms[[s.name for s in specs].index(name)].max()) if evaluation.csms.size else 0,
+               "peak_csms_expected": _peak(evaluation, specs, name),
                "within_cap": bool(evaluation.feasible)}
         if marginal is not None and name in marginal:
             row["marginal_csm_net_gain"], row["marginal_csm_accounts"] = marginal[name]
+        if reference is not None and name == ALL_TIERS:
+            difference = gain - reference
+            low, high = _interval(difference)
+            row.update({"vs_current_mean": float(difference.mean()), "vs_current_lower_90": low,
+                        "vs_current_upper_90": high, "p_better_than_current": float(np.mean(difference > 0))})
         rows.append(row)
     return rows
 
 
+def _peak(evaluation, specs: list[TierSpec], name: str) -> int | None:
+    """Expected CSMs in the peak month: of all tiers, or of one tier."""
+    names = [s.name for s in specs]
+    if name == ALL_TIERS:
+        return int(evaluation.peak_headcount)
+    if name in names and evaluation.csms.size:
+        return int(evaluation.csms[names.index(name)].max())
+    return None
+
+
 def assignments_table(accounts: pd.DataFrame, state, specs: list[TierSpec], plans: dict, gains: dict) -> pd.DataFrame:
     """Every active account (and each segment's new accounts) with its tier path under
-    each plan and its expected net gain there (money over the horizon)."""
+    each plan and its expected net gain there (money over the horizon; ``gains``: plan ->
+    (U,) expected net gain per unit)."""
     existing = ~state.is_new
     frame = accounts[["customer_id", "segment", "tenure_months", "mrr", "expected_profit",
                       "account_class"]].copy()
@@ -141,10 +164,10 @@ def assignments_table(accounts: pd.DataFrame, state, specs: list[TierSpec], plan
         column = name.replace(" ", "_")
         frame[f"tier_{column}"] = [tier_label(int(code), specs) for code in reviews[existing, 0]]
         frame[f"path_{column}"] = [path_text(row, state.review_months, specs) for row in reviews[existing]]
-        frame[f"net_gain_{column}"] = gains[name][existing].mean(axis=1)
+        frame[f"net_gain_{column}"] = gains[name][existing]
         extra[f"tier_{column}"] = [tier_label(int(reviews[u, 0]), specs) for u in new_units]
         extra[f"path_{column}"] = [path_text(reviews[u], state.review_months, specs, tenure=True) for u in new_units]
-        extra[f"net_gain_{column}"] = gains[name][new_units].mean(axis=1)
+        extra[f"net_gain_{column}"] = gains[name][new_units]
     return pd.concat([frame, extra], ignore_index=True) if len(extra) else frame
 
 
