@@ -47,7 +47,8 @@ def test_plan_cs_writes_the_plan_and_its_report(demo_plan):
     files = {p.relative_to(demo_plan).as_posix() for p in demo_plan.rglob("*") if p.is_file()}
     for name in ("cs_plan_headcount_quarterly.csv", "cs_plan_headcount_monthly.csv", "cs_plan_roi.csv",
                  "cs_plan_thresholds.csv", "cs_plan_assignments.csv", "cs_plan_assumptions.csv", "cs_plan.xlsx",
-                 "plots/cs_plan_headcount.png", "plots/cs_plan_roi.png", "manifest.json", "report.html"):
+                 "plots/cs_plan_headcount.png", "plots/cs_plan_roi.png", "manifest.json", "warnings.json",
+                 "report.html"):
         assert name in files, name
     manifest = json.loads((demo_plan / "manifest.json").read_text())
     assert manifest["command"] == "plan-cs" and manifest["replications"] == 12

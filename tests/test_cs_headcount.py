@@ -114,9 +114,10 @@ def test_hiring_with_ramp_up_hires_ahead_and_shows_the_gap_it_cannot_close():
     assert plan.gap.tolist() == [1, 1, 0, 0, 0, 0, 0]
 
 
-def test_quarterly_table_takes_each_quarters_largest_month():
+@pytest.mark.parametrize("staff_to", ["p50", "p90"])
+def test_quarterly_table_takes_each_quarters_largest_month(staff_to):
     plan = {"tiers": [tier("team", rule={"segments": ["large"]}, accounts_per_csm=4, ramp_up_months=1,
-                           starting_headcount=3)], "planning_months": 12}
+                           starting_headcount=3)], "planning_months": 12, "staff_to": staff_to}
     result = make_project(cs_plan=plan, new_per_month=NEW).plan_cs(replications=R, seed=SEED)
     monthly = result.cs_plan_headcount_monthly.query("plan == 'current' and tier == 'team'")
     quarterly = result.cs_plan_headcount_quarterly.query("plan == 'current' and tier == 'team'")
@@ -128,5 +129,6 @@ def test_quarterly_table_takes_each_quarters_largest_month():
         assert row.hires == rows["hires"].sum()
         assert row.employed_at_end == rows["employed"].iloc[-1]
         assert row.cost == pytest.approx(rows["cost"].sum())
+    assert (monthly["staff_target"] == monthly[f"csms_needed_{staff_to}"]).all()
     total = result.cs_plan_headcount_monthly.query("plan == 'current' and tier == '(all tiers)'")
     np.testing.assert_array_equal(total["csms_needed_p90"].to_numpy(), monthly["csms_needed_p90"].to_numpy())

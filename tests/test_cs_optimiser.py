@@ -215,3 +215,42 @@ def test_optimise_function_reports_current_and_uniform():
     found = optimise(evaluator, candidates=400)
     assert found.best.net_gain >= max(found.current.net_gain, found.uniform[0].net_gain, 0.0)
     assert found.best.policy.name == "optimised" and found.evaluations > 0
+
+
+def test_thresholds_per_segment_match_brute_force_segment_by_segment():
+    churn, cost = 0.5, 60000.0
+    project = make_project(cs_plan=one_tier_plan(churn, cost, per_segment=True))
+    result = project.plan_cs(replications=R, seed=SEED)
+    accounts = project.accounts(replications=R, seed=SEED).table
+    values = engine_values(project, {"churn_hazard_multiplier_existing_by_month": (churn,),
+                                     "extra_cost_to_serve_per_month": cost / 12 / 20})
+    frame = accounts.merge(values, on=["customer_id", "segment"]).assign(gain=lambda f: f["covered"] - f["base"])
+    covered, best_total = set(), 0.0
+    for _, rows in frame.groupby("segment"):
+        profit, gain = rows["expected_profit"].to_numpy(), rows["gain"].to_numpy()
+        thresholds = np.concatenate([np.unique(profit), [np.inf]])
+        totals = np.array([gain[profit >= theta].sum() for theta in thresholds])
+        best = thresholds[np.flatnonzero(totals >= totals.max() - 1e-9 * abs(totals.max()))[-1]]
+        covered |= set(rows.loc[profit >= best, "customer_id"])
+        best_total += totals.max()
+    chosen = result.cs_plan_assignments.set_index("customer_id")["tier_optimised"]
+    assert set(chosen[chosen == "csm"].index) == covered
+    optimised = result.cs_plan_roi.query("plan == 'optimised' and tier == '(all tiers)'").iloc[0]
+    assert optimised.net_gain_mean == pytest.approx(best_total, rel=1e-9)
+    thresholds = result.cs_plan_thresholds.set_index("segment")["threshold_optimised"]
+    assert thresholds["large"] != thresholds["small"]
+
+
+def test_top_share_takes_that_share_of_the_accounts_its_other_conditions_admit():
+    plan = {"tiers": [tier("top", rule={"top_share": "25%", "segments": ["large"]})], "planning_months": 6}
+    project = make_project(cs_plan=plan)
+    result = project.plan_cs(replications=R, seed=SEED)
+    accounts = project.accounts(replications=R, seed=SEED).table
+    large = accounts[accounts["segment"] == "large"]
+    expected = int(np.ceil(0.25 * len(large)))
+    assert (accounts["tier"] == "top").sum() == expected
+    assert set(accounts.loc[accounts["tier"] == "top", "customer_id"]) == \
+        set(large.nlargest(expected, "expected_profit")["customer_id"])
+    row = result.cs_plan_thresholds.query("segment == 'large'").iloc[0]
+    assert row.accounts_at_start_current == expected
+    assert row.threshold_current == pytest.approx(large["expected_profit"].nlargest(expected).min())

@@ -1,6 +1,6 @@
 """Writing accounts tables and customer-success plans: a fresh directory, atomically.
 
-A plan directory holds the ``cs_plan_*`` tables in the requested formats,
+A plan directory holds the ``cs_plan_*`` tables in the requested formats, ``warnings.json``,
 ``plots/cs_plan_headcount.png`` (CSMs needed per tier: P50 with the P10-P90 band of the
 paths, and the CSMs employed under the hiring plan) and ``plots/cs_plan_roi.png`` (each
 plan's expected net gain with its 90% interval), ``manifest.json`` and, on request,
@@ -17,6 +17,7 @@ import numpy as np
 
 from simcore.outputs.atomic import atomic_directory
 from simcore.outputs.jsonio import dumps
+from simcore.outputs.results import WARNINGS, warning_records
 from simcore.outputs.tables import check_formats, write_tables
 
 PLOTS = "plots"
@@ -34,6 +35,7 @@ def write_accounts(result, out: str | Path, *, formats: Sequence[str] | str = ("
     out = Path(out)
     with atomic_directory(out, force=force) as staging:
         write_tables(result.tables, staging, formats, workbook_name="accounts.xlsx")
+        (staging / WARNINGS).write_text(dumps(warning_records(result.warnings)) + "\n")
         manifest = {**result.manifest, "formats": formats}
         manifest["files"] = sorted([*_files(staging), "manifest.json"])
         (staging / "manifest.json").write_text(dumps(manifest) + "\n")
@@ -50,6 +52,7 @@ def write_plan(result, out: str | Path, *, formats: Sequence[str] | str = ("csv"
     currency = result.manifest.get("currency")
     with atomic_directory(out, force=force) as staging:
         write_tables(result.tables, staging, formats, workbook_name="cs_plan.xlsx")
+        (staging / WARNINGS).write_text(dumps(warning_records(result.warnings)) + "\n")
         if plots:
             from simcore.outputs.charts import save_png
 
@@ -91,6 +94,10 @@ def headcount_figure(monthly, specs):
         fan_chart(ax, x, series, ylabel="CSMs", legend=ax is axes[0],
                   title=wrapped(f"{spec.name}: 1 CSM per {spec.accounts_per_csm:g} accounts, assumed churn "
                                 f"x{spec.churn_multiplier:g}, expansion x{spec.expansion_multiplier:g}", 90))
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))   # CSMs are whole people
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
         rows = monthly[(monthly["plan"] == "optimised") & (monthly["tier"] == spec.name)]
         if len(rows):
             ax.step(rows["month"], rows["employed"], where="post", color=BLACK, linewidth=1.2,

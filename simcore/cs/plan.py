@@ -81,14 +81,17 @@ def _manifest(project, command: str, replications: int, seed: int, timings: dict
             "timings_s": {k: round(v, 3) for k, v in timings.items()}, "python": platform.python_version()}
 
 
-def _prepare(project, replications: int, seed: int, on_compile):
-    """Validate, fit and compile; returns the plan inputs."""
+def _prepare(project, replications: int, seed: int, on_compile, *, kernels: bool = True):
+    """Validate, fit and compile (and, for a plan, which simulates, load the kernels);
+    returns the plan inputs."""
     from simcore.cs.inputs import plan_inputs
-    from simcore.engine import warm_up
 
     project.validate([])
     project.fit()
-    warm_up(on_compile=on_compile)
+    if kernels:
+        from simcore.engine import warm_up
+
+        warm_up(on_compile=on_compile)
     return plan_inputs(project, replications=replications, seed=seed)
 
 
@@ -119,7 +122,7 @@ def account_table(project, *, replications: int | None = None, seed: int | None 
         check_plan(config, project.book().segments, None if revenue is None else revenue.dynamics)
     timings: dict[str, float] = {}
     mark = time.perf_counter()
-    inputs = _prepare(project, replications, seed, on_compile)
+    inputs = _prepare(project, replications, seed, on_compile, kernels=False)
     timings["fit_and_compile_s"] = time.perf_counter() - mark
     mark = time.perf_counter()
     rule = ClassRule.from_config(None if plan is None else plan.classification)
