@@ -187,11 +187,20 @@ def test_same_seed_same_plan_and_candidates_share_their_draws():
     high, low = profits[10], profits[11]
     a = evaluator.evaluate(Policy("a", np.full((1, 2), high)))
     b = evaluator.evaluate(Policy("b", np.full((1, 2), low)))
-    added = np.flatnonzero(state.profit[:, 0] == low)
-    gain_a, gain_b = evaluator.gain_draws(a.reviews), evaluator.gain_draws(b.reviews)
-    np.testing.assert_allclose(gain_b.sum(axis=0) - gain_a.sum(axis=0), gain_b[added].sum(axis=0), rtol=1e-9,
-                               atol=1e-6)
-    assert b.net_gain - a.net_gain == pytest.approx(gain_b[added].mean(axis=1).sum(), rel=1e-9)
+    [added] = np.flatnonzero(state.profit[:, 0] == low)
+    difference = evaluator.draws(b.reviews).gain.sum(axis=0) - evaluator.draws(a.reviews).gain.sum(axis=0)
+    # That account's own gain per replication, from its two paths directly.
+    from simcore.cs.values import existing_path
+
+    segment = inputs.segments[state.segments[state.segment[added]]]
+    H, tenure = segment.horizon_months, int(state.tenure[added])
+    share = specs[0].cost_per_account_month
+    ones = np.ones(H)
+    covered = existing_path(segment, tenure, 0.6 * ones, ones, share * ones, 12)
+    bare = existing_path(segment, tenure, ones, ones, 0 * ones, 12)
+    own = covered.value(state.mrr[added], state.cost[added]) - bare.value(state.mrr[added], state.cost[added])
+    np.testing.assert_allclose(difference, own, rtol=1e-8, atol=1e-6)
+    assert b.net_gain - a.net_gain == pytest.approx(own.mean(), rel=1e-8)
     none = evaluator.evaluate(nobody(specs, state))
     assert none.net_gain == 0.0 and none.cs_cost == 0.0
 

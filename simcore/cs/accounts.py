@@ -89,6 +89,24 @@ def _quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return low, high
 
 
+#: Accounts valued per block: (accounts, replications) draws stay a few MB.
+_ACCOUNTS_AT_ONCE = 2000
+
+
+def _account_draws(segment, factors, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, P5 and P95 across replications of each account's expected value,
+    ``m revenue_r(a) - k fixed_r(a)``, a block of accounts at a time."""
+    count = segment.tenure.size
+    mean, low, high = np.empty(count), np.empty(count), np.empty(count)
+    for start in range(0, count, _ACCOUNTS_AT_ONCE):
+        block = slice(start, start + _ACCOUNTS_AT_ONCE)
+        draws = (segment.mrr[block, None] * factors.revenue[:, columns[block]].T
+                 - segment.cost[block, None] * factors.fixed[:, columns[block]].T)
+        mean[block] = draws.mean(axis=1)
+        low[block], high[block] = _quantiles(draws)
+    return mean, low, high
+
+
 def account_values(inputs: PlanInputs, rule: ClassRule, *, review_every_months: int | None = None,
                    review_window_months: int | None = None, include_new: bool = False) -> AccountValues:
     """Value every active account (and, for a plan, every review).
@@ -146,14 +164,12 @@ def account_values(inputs: PlanInputs, rule: ClassRule, *, review_every_months: 
 
         # At as_of, per replication: the interval of each account's expected value.
         now = factors.index(segment.tenure)
-        draws = segment.mrr[:, None] * factors.revenue[:, now].T - segment.cost[:, None] * factors.fixed[:, now].T
-        low, high = _quantiles(draws) if count else (np.zeros(0), np.zeros(0))
+        mean, low, high = _account_draws(segment, factors, now)
         months_low, months_high = _quantiles(factors.months[:, now].T) if count else (np.zeros(0), np.zeros(0))
         frames.append(pd.DataFrame({
             "customer_id": segment.customer_id, "segment": name, "tenure_months": segment.tenure,
             "mrr": segment.mrr, "cost_to_serve_per_month": segment.cost,
-            "expected_profit": draws.mean(axis=1) if count else np.zeros(0),
-            "expected_profit_lower_90": low, "expected_profit_upper_90": high,
+            "expected_profit": mean, "expected_profit_lower_90": low, "expected_profit_upper_90": high,
             "expected_remaining_lifetime_months": factors.months[:, now].mean(axis=0),
             "expected_remaining_lifetime_months_lower_90": months_low,
             "expected_remaining_lifetime_months_upper_90": months_high,

@@ -62,17 +62,14 @@ def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest) 
     mark = time.perf_counter()
     gains, roi, reference = {}, [], None
     for name, evaluation in plans.items():
-        draws = evaluator.gain_draws(evaluation.reviews)
-        gains[name] = draws.mean(axis=1)
+        draws = evaluator.draws(evaluation.reviews)
+        gains[name] = draws.unit_gain
         if reference is None:
-            reference = draws.sum(axis=0)
-        costs = evaluator.cs_cost_draws(evaluation.reviews)
+            reference = draws.gain.sum(axis=0)
         marginal = {spec.name: marginal_csm(evaluator, evaluation, t) for t, spec in enumerate(specs)}
-        roi += roi_rows(evaluation, draws, costs, specs, state, marginal=marginal, reference=reference)
-        del draws, costs
+        roi += roi_rows(evaluation, draws, specs, state, marginal=marginal, reference=reference)
     for evaluation in [*found.uniform, found.nobody]:
-        roi += roi_rows(evaluation, evaluator.gain_draws(evaluation.reviews),
-                        evaluator.cs_cost_draws(evaluation.reviews), specs, state, per_tier=False,
+        roi += roi_rows(evaluation, evaluator.draws(evaluation.reviews), specs, state, per_tier=False,
                         reference=reference)
     tables = {
         "cs_plan_headcount_quarterly": pd.concat(quarterly, ignore_index=True),

@@ -31,6 +31,10 @@ from simcore.cs.tiers import NONE, Policy, TierSpec, eligible, monthly_tiers, re
 from simcore.cs.values import PathValue, existing_paths, expected_new_active, new_account_weight, new_path
 
 
+#: Paths computed in one block: bounds the (replications, paths, planning months) array.
+_PATHS_AT_ONCE = 128
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """What one assignment is expected to give.
@@ -66,6 +70,30 @@ class Evaluation:
     peak_headcount: int
     peak_budget_per_year: float
     feasible: bool
+
+
+@dataclass(frozen=True)
+class Draws:
+    """An assignment per replication, by groups of units that share a path.
+
+    Attributes
+    ----------
+    gain, cs_cost : (G, R) float64
+        Net gain over no customer success and CS cost of each group (money, discounted
+        to the start; new-account units count every account of the horizon).
+    start : (G,) int8
+        The group's tier at the first review (:data:`~simcore.cs.tiers.NONE`: none).
+    joins_later : (G,) bool
+        No tier at the start, one at a later review.
+    unit_gain : (U,) float64
+        Each unit's expected net gain.
+    """
+
+    gain: np.ndarray
+    cs_cost: np.ndarray
+    start: np.ndarray
+    joins_later: np.ndarray
+    unit_gain: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -128,11 +156,10 @@ class Evaluator:
         self._table: tuple | None = None
         self._evaluated: dict[tuple, Evaluation] = {}
         none = np.full(state.profit.shape, NONE, dtype=np.int8)
-        self._baseline_values = self.unit_values(none)
-        self.baseline_mean = float((self._baseline_values.mean(axis=1) * weights).sum())
+        self.baseline_mean, magnitude = self._expected(none)[:2]
         # Sums over thousands of accounts in different orders differ in their last bits:
         # a gain smaller than this (money) is no gain.
-        self.tolerance = 1e-10 * float((np.abs(self._baseline_values).mean(axis=1) * weights).sum()) + 1e-9
+        self.tolerance = 1e-10 * magnitude + 1e-9
 
     # ------------------------------------------------------------------ paths
     def _arrays(self, reviews: np.ndarray):
@@ -141,14 +168,16 @@ class Evaluator:
         months = np.where(months == NONE, self.n_tiers, months)
         return self._churn[months], self._expansion[months], self._share[months]
 
-    def _compute(self, codes: np.ndarray) -> PathValue:
+    def _compute(self, codes: np.ndarray, *, paid: bool = True) -> PathValue:
         """Per-replication sums of paths given as rows ``[segment, tenure, reviews...]``,
-        all of one segment and kind (existing when tenure >= 0)."""
+        all of one segment and kind (existing when tenure >= 0); ``paid`` keeps the
+        monthly probabilities of the planning window (``(R, M, P)``: large)."""
         segment = self._segments[int(codes[0, 0])]
         churn, expansion, cost = self._arrays(codes[:, 2:])
+        months = self.planning if paid else 0
         if codes[0, 1] >= 0:
-            return existing_paths(segment, codes[:, 1], churn, expansion, cost, self.planning)
-        parts = [new_path(segment, churn[j], expansion[j], cost[j], self.planning) for j in range(len(codes))]
+            return existing_paths(segment, codes[:, 1], churn, expansion, cost, months)
+        parts = [new_path(segment, churn[j], expansion[j], cost[j], months) for j in range(len(codes))]
         return PathValue(*(np.stack([getattr(p, name) for p in parts], axis=1)
                            for name in ("revenue", "fixed", "cs_cost", "paid")))
 
@@ -160,13 +189,15 @@ class Evaluator:
         if missing.size:
             kinds = codes[missing, 0] * 2 + (codes[missing, 1] < 0)
             for kind in np.unique(kinds):
-                rows = missing[kinds == kind]
-                value = self._compute(codes[rows])
-                self._means.append(np.stack([value.revenue.mean(axis=0), value.fixed.mean(axis=0),
-                                             value.cs_cost.mean(axis=0)], axis=1))
-                self._paid.append(value.paid.mean(axis=0))
-                for j in rows:
-                    ids[j] = self._ids[keys[j]] = len(self._ids)
+                of_kind = missing[kinds == kind]
+                for start in range(0, of_kind.size, _PATHS_AT_ONCE):
+                    rows = of_kind[start:start + _PATHS_AT_ONCE]
+                    value = self._compute(codes[rows])
+                    self._means.append(np.stack([value.revenue.mean(axis=0), value.fixed.mean(axis=0),
+                                                 value.cs_cost.mean(axis=0)], axis=1))
+                    self._paid.append(value.paid.mean(axis=0))
+                    for j in rows:
+                        ids[j] = self._ids[keys[j]] = len(self._ids)
             self._table = None
         return ids
 
@@ -179,50 +210,69 @@ class Evaluator:
         _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
         return codes[first], inverse.reshape(-1)
 
-    def unit_values(self, reviews: np.ndarray) -> np.ndarray:
-        """(U, R) value of every unit on its path, per replication (money; a new-account
-        unit: one account at acquisition)."""
-        return self._per_replication(reviews, cs_only=False)
-
-    def _per_replication(self, reviews: np.ndarray, *, cs_only: bool) -> np.ndarray:
-        state = self.state
+    def draws(self, reviews: np.ndarray) -> Draws:
+        """Net gain and CS cost per replication of the groups of units sharing a path, and
+        each unit's expected net gain (see :class:`Draws`)."""
+        state, R = self.state, self.inputs.replications
         codes, inverse = self._groups(reviews)
-        out = np.empty((state.segment.size, self.inputs.replications))
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(len(codes) + 1))
+        G = len(codes)
+        weight = np.bincount(inverse, weights=self.weights, minlength=G)
+        mrr = np.bincount(inverse, weights=self.weights * state.mrr, minlength=G)
+        cost = np.bincount(inverse, weights=self.weights * state.cost, minlength=G)
+        gain, cs_cost = np.empty((G, R)), np.empty((G, R))
+        unit_gain = np.empty(state.segment.size)
         kinds = codes[:, 0] * 2 + (codes[:, 1] < 0)
         for kind in np.unique(kinds):
             groups = np.flatnonzero(kinds == kind)
-            value = self._compute(codes[groups])
-            for j, g in enumerate(groups):
-                members = order[bounds[g]:bounds[g + 1]]
-                if cs_only:
-                    out[members] = value.cs_cost[None, :, j]
-                else:
-                    out[members] = value.revenue[None, :, j] * state.mrr[members, None] \
-                        - value.fixed[None, :, j] * state.cost[members, None] - value.cs_cost[None, :, j]
-        return out
+            value = self._compute(codes[groups], paid=False)
+            # The same accounts without customer success: one path per (segment, tenure).
+            bare = codes[groups].copy()
+            bare[:, 2:] = NONE
+            unique, back = np.unique(bare, axis=0, return_inverse=True)
+            base = self._compute(unique, paid=False)
+            revenue = value.revenue - base.revenue[:, back.reshape(-1)]
+            fixed = value.fixed - base.fixed[:, back.reshape(-1)]
+            gain[groups] = (mrr[groups, None] * revenue.T - cost[groups, None] * fixed.T
+                            - weight[groups, None] * value.cs_cost.T)
+            cs_cost[groups] = weight[groups, None] * value.cs_cost.T
+            position = np.full(G, -1)
+            position[groups] = np.arange(groups.size)
+            members = np.flatnonzero(np.isin(inverse, groups))
+            j = position[inverse[members]]
+            unit_gain[members] = self.weights[members] * (
+                state.mrr[members] * revenue.mean(axis=0)[j] - state.cost[members] * fixed.mean(axis=0)[j]
+                - value.cs_cost.mean(axis=0)[j])
+        first = codes[:, 2]
+        return Draws(gain, cs_cost, first, (first == NONE) & (codes[:, 2:] != NONE).any(axis=1), unit_gain)
 
     # ---------------------------------------------------------------- evaluate
+    def _expected(self, reviews: np.ndarray):
+        """Expected value of every unit on its path, summed (money), the sum of the
+        groups' absolute values, the expected CS cost, and the groups (codes, path ids,
+        units per group)."""
+        state = self.state
+        codes, inverse = self._groups(reviews)
+        ids = self._path_ids(codes)
+        if self._table is None:
+            self._table = (np.concatenate(self._means), np.concatenate(self._paid))
+        rows = self._table[0][ids]
+        G = len(codes)
+        weight = np.bincount(inverse, weights=self.weights, minlength=G)
+        mrr = np.bincount(inverse, weights=self.weights * state.mrr, minlength=G)
+        cost = np.bincount(inverse, weights=self.weights * state.cost, minlength=G)
+        values = mrr * rows[:, 0] - cost * rows[:, 1] - weight * rows[:, 2]
+        count = np.bincount(inverse, minlength=G).astype(np.float64)
+        return (float(values.sum()), float(np.abs(values).sum()), float(weight @ rows[:, 2]), codes, ids, count)
+
     def evaluate(self, policy: Policy) -> Evaluation:
         """Expected net gain, cost and headcount of ``policy`` (cached by its thresholds)."""
         key = policy.key()
         if key in self._evaluated:
             return self._evaluated[key]
-        state, T, P = self.state, self.n_tiers, self.planning
-        reviews = review_tiers(self.specs, state, policy, self.eligibility)
-        codes, inverse = self._groups(reviews)
-        ids = self._path_ids(codes)
-        if self._table is None:
-            self._table = (np.concatenate(self._means), np.concatenate(self._paid))
-        means, paid = self._table
-        weight = np.bincount(inverse, weights=self.weights, minlength=len(codes))
-        mrr = np.bincount(inverse, weights=self.weights * state.mrr, minlength=len(codes))
-        cost = np.bincount(inverse, weights=self.weights * state.cost, minlength=len(codes))
-        count = np.bincount(inverse, minlength=len(codes)).astype(np.float64)
-        rows = means[ids]
-        value = float(mrr @ rows[:, 0] - cost @ rows[:, 1] - weight @ rows[:, 2])
-        cs_cost = float(weight @ rows[:, 2])
+        T, P = self.n_tiers, self.planning
+        reviews = review_tiers(self.specs, self.state, policy, self.eligibility)
+        value, _, cs_cost, codes, ids, count = self._expected(reviews)
+        paid = self._table[1]
         tiers = monthly_tiers(codes[:, 2:], self.step, P)
         tiers = np.where(tiers == NONE, T, tiers)
         covered = np.zeros((T + 1, P))
@@ -243,13 +293,3 @@ class Evaluator:
                             peak_budget, self.cap.holds(peak_headcount, peak_budget))
         self._evaluated[key] = result
         return result
-
-    def gain_draws(self, reviews: np.ndarray) -> np.ndarray:
-        """(U, R) net gain of every unit per replication (new-account units: all the
-        segment's new accounts over the horizon, discounted to the start)."""
-        return (self.unit_values(reviews) - self._baseline_values) * self.weights[:, None]
-
-    def cs_cost_draws(self, reviews: np.ndarray) -> np.ndarray:
-        """(U, R) customer-success cost of every unit per replication (weighted as
-        :meth:`gain_draws`)."""
-        return self._per_replication(reviews, cs_only=True) * self.weights[:, None]

@@ -37,6 +37,8 @@ from simcore.cs.tiers import NONE, TierSpec, monthly_tiers
 
 #: Histogram bins of the headcount simulations (only active counts are read from them).
 _BINS = 1024
+#: Most numbers in one kernel call's scratch of lifetime counts (64 MB of int64).
+_SCRATCH_NUMBERS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,14 @@ def _run(segment, rows, levers, *, include_existing: bool, inputs: PlanInputs, m
     """Active accounts ``(R, months)`` of one engine call (existing or new population)."""
     from simcore.engine.api import simulate
 
+    # Replications per kernel call change no result, only speed: these calls are short
+    # (the planning window), so large blocks pay the per-call set-up once, within a
+    # bounded scratch array (the new accounts' block x months x months lifetime counts).
+    block = int(min(inputs.replications, max(64, _SCRATCH_NUMBERS // (months * (months + 1)))))
     result = simulate({segment.name: segment.fit}, rows, segment.economics, None, levers,
                       replications=inputs.replications, seed=inputs.seed, horizon_months=months,
                       include_existing=include_existing, include_new=not include_existing, as_of=inputs.as_of,
-                      draw_method=None, n_bins=_BINS)
+                      draw_method=None, n_bins=_BINS, block_size=block)
     monthly = result.accumulators[segment.name].monthly
     return monthly[:, 0 if include_existing else 1, 0, :]
 

@@ -95,30 +95,31 @@ def _interval(values: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def roi_rows(evaluation, gains: np.ndarray, costs: np.ndarray, specs: list[TierSpec], state, *,
-             marginal: dict | None = None, per_tier: bool = True, reference: np.ndarray | None = None) -> list[dict]:
+def roi_rows(evaluation, draws, specs: list[TierSpec], state, *, marginal: dict | None = None,
+             per_tier: bool = True, reference: np.ndarray | None = None) -> list[dict]:
     """Rows of ``cs_plan_roi`` for one plan: the total, then (``per_tier``) each tier by the
-    units that start in it. ``gains`` and ``costs`` are (U, R) per-replication net gains
-    and customer-success costs (:meth:`~simcore.cs.evaluate.Evaluator.gain_draws`);
-    ``reference`` (R,) the configured plan's total net gain per replication, against
-    which the total row states the paired difference (same draws, so the difference is
-    the assignment's, not noise)."""
-    start = evaluation.reviews[:, 0]
-    existing = ~state.is_new
-    groups = [(ALL_TIERS, np.ones(start.size, dtype=bool))]
+    accounts that start in it and the accounts that join a tier later. ``draws`` are the
+    plan's :class:`~simcore.cs.evaluate.Draws`; ``reference`` (R,) the configured plan's
+    total net gain per replication, against which the total row states the paired
+    difference (same draws, so the difference is the assignment's, not noise)."""
+    reviews = evaluation.reviews
+    start = reviews[:, 0]
+    existing, new = ~state.is_new, state.is_new
+    covered = (reviews != NONE).any(axis=1)
+    later = (start == NONE) & covered
+    groups = [(ALL_TIERS, np.ones(draws.start.size, dtype=bool), (start != NONE) & existing, new & covered)]
     if per_tier:
-        groups += [(spec.name, start == t) for t, spec in enumerate(specs)]
-        later = (start == NONE) & (evaluation.reviews != NONE).any(axis=1)
-        if later.any():
-            groups.append((JOINS_LATER, later))
+        groups += [(spec.name, draws.start == t, (start == t) & existing, new & (start == t))
+                   for t, spec in enumerate(specs)]
+        if draws.joins_later.any():
+            groups.append((JOINS_LATER, draws.joins_later, np.zeros(start.size, dtype=bool), new & later))
     rows = []
-    for name, members in groups:
-        gain, cost = gains[members].sum(axis=0), costs[members].sum(axis=0)
+    for name, members, accounts, new_accounts in groups:
+        gain, cost = draws.gain[members].sum(axis=0), draws.cs_cost[members].sum(axis=0)
         low, high = _interval(gain)
         gross = gain + cost
-        row = {"plan": evaluation.policy.name, "tier": name,
-               "accounts_at_start": int((members & existing & (start != NONE)).sum()),
-               "new_accounts_covered": bool((members & state.is_new).any()),
+        row = {"plan": evaluation.policy.name, "tier": name, "accounts_at_start": int(accounts.sum()),
+               "new_accounts_covered": bool(new_accounts.any()),
                "net_gain_mean": float(gain.mean()), "net_gain_lower_90": low, "net_gain_upper_90": high,
                "p_net_gain_positive": float(np.mean(gain > 0)),
                "gross_uplift_mean": float(gross.mean()), "cs_cost_mean": float(cost.mean()),
