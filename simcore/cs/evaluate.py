@@ -21,6 +21,7 @@ caps use it; the plan's P50 and P90 come from the Monte Carlo paths
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,8 @@ from simcore.cs.tiers import NONE, Policy, TierSpec, eligible, monthly_tiers, re
 from simcore.cs.values import PathValue, existing_paths, expected_new_active, new_account_weight, new_path
 
 
+#: Evaluations kept for reuse (the most recently used).
+_EVALUATIONS_KEPT = 256
 #: Paths computed in one block: bounds the (replications, paths, planning months) array.
 _PATHS_AT_ONCE = 128
 
@@ -154,7 +157,7 @@ class Evaluator:
         self._means: list[np.ndarray] = []          # rows: revenue, fixed, cs_cost
         self._paid: list[np.ndarray] = []           # rows: P(c), c < P
         self._table: tuple | None = None
-        self._evaluated: dict[tuple, Evaluation] = {}
+        self._evaluated: OrderedDict[tuple, Evaluation] = OrderedDict()
         none = np.full(state.profit.shape, NONE, dtype=np.int8)
         self.baseline_mean, magnitude = self._expected(none)[:2]
         # Sums over thousands of accounts in different orders differ in their last bits:
@@ -268,6 +271,7 @@ class Evaluator:
         """Expected net gain, cost and headcount of ``policy`` (cached by its thresholds)."""
         key = policy.key()
         if key in self._evaluated:
+            self._evaluated.move_to_end(key)
             return self._evaluated[key]
         T, P = self.n_tiers, self.planning
         reviews = review_tiers(self.specs, self.state, policy, self.eligibility)
@@ -292,4 +296,7 @@ class Evaluator:
         result = Evaluation(policy, reviews, value - self.baseline_mean, cs_cost, covered, csms, peak_headcount,
                             peak_budget, self.cap.holds(peak_headcount, peak_budget))
         self._evaluated[key] = result
+        # Each evaluation holds every unit's tiers; the search mostly revisits its last few.
+        if len(self._evaluated) > _EVALUATIONS_KEPT:
+            self._evaluated.popitem(last=False)
         return result
