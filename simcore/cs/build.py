@@ -81,12 +81,17 @@ def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest) 
     }
     timings["tables_s"] = time.perf_counter() - mark
     steps.advance("tabulated the plan")
-    warnings = tuple(project.book().warnings) + tuple(_warnings(config, specs, plans, paths, staffing, cap))
+    warnings = model_warnings(project) + tuple(_warnings(config, specs, plans, paths, staffing, cap))
     extra = {"planning_months": plan.planning_months, "review_every_months": plan.review_every_months,
              "staff_to": plan.staff_to, "tiers": [s.name for s in specs], "cap": cap.text(),
              "cap_binding": found.binding, "optimiser_evaluations": found.evaluations,
              "classification_rule": rule.text(currency), "tables": sorted(tables)}
     return CSPlanResult(tables, manifest(extra, timings), warnings, paths, staffing, specs)
+
+
+def model_warnings(project) -> tuple:
+    """The warnings of the data, the fits and the economics (as a run reports them)."""
+    return tuple(project.fit().warnings) + tuple(project.economics().warnings)
 
 
 def _assumptions(plan, specs, rule: ClassRule, cap: Cap, currency, horizon: int) -> pd.DataFrame:
@@ -145,4 +150,4 @@ def _warnings(config, specs, plans: dict, paths: dict, staffing: dict, cap: Cap)
     return out
 
 
-__all__ = ["ALL_TIERS", "build_plan"]
+__all__ = ["ALL_TIERS", "build_plan", "model_warnings"]

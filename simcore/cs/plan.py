@@ -149,7 +149,9 @@ def account_table(project, *, replications: int | None = None, seed: int | None 
     tables = {"accounts": table, "accounts_summary": summary, "rules": pd.DataFrame(rules)}
     manifest = _manifest(project, "accounts", replications, seed, timings, classification_rule=rule.text(currency),
                          tables=sorted(tables))
-    return AccountsResult(tables, manifest, tuple(project.book().warnings), rule.text(currency))
+    from simcore.cs.build import model_warnings
+
+    return AccountsResult(tables, manifest, model_warnings(project), rule.text(currency))
 
 
 def plan_cs(project, *, replications: int | None = None, seed: int | None = None, budget: float | None = None,
