@@ -25,9 +25,11 @@ from simcore._version import __version__
 #: command name -> "module:attribute"; modules are imported only when the command
 #: runs or when help lists it (each command module imports nothing but click).
 COMMANDS: dict[str, str] = {
+    "accounts": "simcore.cli.accounts:accounts",
     "backtest": "simcore.cli.backtest:backtest",
     "demo": "simcore.cli.demo:demo",
     "fit": "simcore.cli.fit:fit",
+    "plan-cs": "simcore.cli.plan_cs:plan_cs",
     "report": "simcore.cli.report_command:report",
     "run": "simcore.cli.run:run",
     "schema": "simcore.cli.schema:schema",

@@ -48,7 +48,8 @@ class Project:
 
     Build one with :meth:`from_config` (a YAML file) or :meth:`from_frame` (a pandas
     DataFrame already in memory). The steps — :meth:`segments`, :meth:`economics`,
-    :meth:`validate`, :meth:`fit`, :meth:`simulate` — each run once and are cached.
+    :meth:`validate`, :meth:`fit`, :meth:`simulate` — each run once and are cached;
+    :meth:`accounts` and :meth:`plan_cs` value single accounts and plan customer success.
 
     Parameters
     ----------
@@ -169,6 +170,37 @@ class Project:
 
         return run_backtest(self, cutoffs, replications=replications, seed=seed, progress=progress,
                             on_compile=on_compile)
+
+    def accounts(self, *, replications: int | None = None, seed: int | None = None,
+                 on_compile: Callable[[], None] | None = None):
+        """Every active account's expected profit (with its 90% interval), expected
+        remaining lifetime and class — core, growth or cautionary — and, with a
+        ``cs_plan``, its tier (:func:`simcore.cs.account_table`).
+
+        Returns
+        -------
+        simcore.cs.AccountsResult
+        """
+        from simcore.cs import account_table
+
+        return account_table(self, replications=replications, seed=seed, on_compile=on_compile)
+
+    def plan_cs(self, *, replications: int | None = None, seed: int | None = None, budget: float | None = None,
+                headcount: int | None = None, progress: Progress | None = None,
+                on_compile: Callable[[], None] | None = None):
+        """Customer-success plan of the config's ``cs_plan``: tier assignments, CSMs needed
+        by month and quarter (P50, P90), hiring, ROI, and the tier thresholds that maximise
+        expected profit net of CS cost under a ``budget`` (per year) or ``headcount`` cap
+        (:func:`simcore.cs.plan_cs`).
+
+        Returns
+        -------
+        simcore.cs.CSPlanResult
+        """
+        from simcore.cs import plan_cs
+
+        return plan_cs(self, replications=replications, seed=seed, budget=budget, headcount=headcount,
+                       progress=progress, on_compile=on_compile)
 
     # ------------------------------------------------------------------ steps
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:

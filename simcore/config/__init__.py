@@ -11,7 +11,8 @@ Rules every section follows:
 Paths inside a config are relative to the config file's folder. One module per section
 (:mod:`~simcore.config.data`, :mod:`~simcore.config.segments`,
 :mod:`~simcore.config.retention`, :mod:`~simcore.config.economics`,
-:mod:`~simcore.config.scenarios`, :mod:`~simcore.config.root`) and the loader
+:mod:`~simcore.config.scenarios`, :mod:`~simcore.config.cs_plan`, :mod:`~simcore.config.root`)
+and the loader
 (:mod:`~simcore.config.loading`); every public name is importable from here.
 """
 
@@ -62,6 +63,14 @@ from simcore.config.scenarios import (  # noqa: F401
     Window,
     WindowList,
 )
+from simcore.config.cs_plan import (  # noqa: F401
+    ACCOUNT_CLASSES,
+    ClassificationConfig,
+    CsPlanConfig,
+    OptimiserConfig,
+    Tier,
+    TierRule,
+)
 from simcore.config.root import (  # noqa: F401
     AcquisitionConfig,
     Config,
@@ -80,15 +89,18 @@ from simcore.config.loading import (  # noqa: F401
 )
 
 __all__ = [
+    "ACCOUNT_CLASSES",
     "AcquisitionConfig",
     "AcquisitionSpend",
     "AppliesTo",
     "BASELINE",
     "BandRule",
+    "ClassificationConfig",
     "ColumnMap",
     "Config",
     "CostColumns",
     "CsCoverage",
+    "CsPlanConfig",
     "DataConfig",
     "Discount",
     "EconomicsConfig",
@@ -98,6 +110,7 @@ __all__ = [
     "HistoryColumns",
     "HistorySource",
     "IsoDate",
+    "OptimiserConfig",
     "ParametricFamily",
     "PriceChange",
     "QuantileRule",
@@ -115,6 +128,8 @@ __all__ = [
     "StatusThresholds",
     "StrictModel",
     "SupportCostTable",
+    "Tier",
+    "TierRule",
     "Window",
     "WindowList",
     "config_from_text",

@@ -9,6 +9,7 @@ from typing import Annotated, Union
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from simcore.config.base import Fraction, StrictModel, _as_list
+from simcore.config.cs_plan import CsPlanConfig
 from simcore.config.data import DataConfig
 from simcore.config.economics import EconomicsConfig
 from simcore.config.retention import RetentionConfig
@@ -76,6 +77,8 @@ class Config(StrictModel):
         default_factory=list, description="Other YAML files whose `scenarios:` lists are added to this one."
     )
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
+    cs_plan: CsPlanConfig | None = Field(
+        None, description="Customer-success planning: tiers, reviews, headcount plan and optimiser (simcore plan-cs).")
 
     # Set by load_config, not by YAML: the folder relative paths are resolved against,
     # and where each scenario was written (file, line) for later messages.

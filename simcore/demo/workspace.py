@@ -135,6 +135,47 @@ status: {{marginal_loss_probability: 25%}}
 
 # Named scenarios, each compared with the baseline (the run without levers).
 include: [scenarios.yaml]
+
+# Customer-success planning: `simcore accounts` values every active account and classes it
+# core / growth / cautionary; `simcore plan-cs` assigns accounts to these tiers, counts
+# the CSMs each tier needs (P50 and P90 of the simulated paths), plans the hiring and
+# finds the thresholds that earn most under the cap. Each tier's effect on churn and
+# expansion is an assumption you state, not something simcore measures.
+cs_plan:
+  review_every_months: 3       # each quarter accounts move tier on their then-current expected profit
+  planning_months: 24          # the headcount plan covers eight quarters
+  staff_to: p90                # hire for the P90 path of CSMs needed
+  classification:              # cautionary / growth / core (see the README)
+    cautionary_below_profit: 0
+    cautionary_below_profit_to_cost: 1
+    growth_min_expansion_share: 15%
+  tiers:                       # an account goes to the first tier whose rule holds
+    - name: dedicated
+      rule: {{min_expected_profit: 150000, segments: [enterprise, mid_market]}}
+      accounts_per_csm: 25
+      cost_per_csm_per_year: 150000
+      ramp_up_months: 3
+      starting_headcount: 36
+      churn_multiplier: 0.7        # assumed: covered accounts churn 30% less
+      expansion_multiplier: 1.3    # assumed: and expand 30% more often
+    - name: pooled
+      rule: {{min_expected_profit: 20000, classes: [core, growth]}}
+      accounts_per_csm: 150
+      cost_per_csm_per_year: 110000
+      ramp_up_months: 2
+      starting_headcount: 28
+      churn_multiplier: 0.85
+      expansion_multiplier: 1.15
+    - name: digital
+      rule: {{classes: [core, growth]}}
+      accounts_per_csm: 2500
+      cost_per_csm_per_year: 90000
+      ramp_up_months: 1
+      starting_headcount: 3
+      churn_multiplier: 0.95
+      expansion_multiplier: 1.05
+  optimise:
+    headcount: 70              # most CSMs (all tiers) the plan may need in any month; or budget_per_year
 """
 
 

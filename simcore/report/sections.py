@@ -5,9 +5,10 @@ section that has nothing to show (its files are absent) returns ``None`` and is 
 out, heading and all. The report shows the registered sections in order.
 
 Analyses that write into the run directory add their own section with
-:func:`register_section`. Until they do, the sections for sensitivity analysis,
-customer-success planning and backtests show the tables and plots those analyses write,
-found by file name (see :data:`ANALYSIS_FILES`), and nothing when there are none.
+:func:`register_section`. Until they do, the sections for sensitivity analysis and
+backtests show the tables and plots those analyses write, found by file name (see
+:data:`ANALYSIS_FILES`), and nothing when there are none. The customer-success section
+is :func:`simcore.cs.section.render`, from the files ``simcore plan-cs`` writes.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ ANALYSIS_FILES = {
     "sensitivity": ("sensitivity*.csv", "tornado*.csv", "grid*.csv", "sobol*.csv", "stress*.csv",
                     "plots/sensitivity*.png", "plots/tornado*.png", "plots/grid*.png", "plots/sobol*.png",
                     "plots/stress*.png", "plots/fan_*.png"),
-    "cs_plan": ("cs_plan*.csv", "tiers*.csv", "headcount*.csv", "plots/cs_plan*.png", "plots/tiers*.png",
-                "plots/headcount*.png"),
     "backtest": ("backtest*.csv", "plots/backtest*.png"),
 }
 
@@ -200,6 +199,13 @@ def _analysis(kind: str) -> Callable[[RunDirectory], str | None]:
     return render
 
 
+def cs_plan(run: RunDirectory) -> str | None:
+    """The customer-success plan (``simcore plan-cs``), when the directory holds one."""
+    from simcore.cs.section import render
+
+    return render(run)
+
+
 def assumptions(run: RunDirectory) -> str | None:
     from simcore.outputs.assumptions import economics_rows, run_settings, scenario_levers
 
@@ -262,7 +268,7 @@ SECTIONS: list[Section] = [
     Section("projection", "Baseline projection", baseline_projection),
     Section("retention", "Retention", retention),
     Section("sensitivity", "Sensitivity", _analysis("sensitivity")),
-    Section("cs-plan", "Customer-success plan", _analysis("cs_plan")),
+    Section("cs-plan", "Customer-success plan", cs_plan),
     Section("backtest", "Backtest", _analysis("backtest")),
     Section("assumptions", "Assumptions", assumptions),
     Section("data-quality", "Data quality", data_quality),
