@@ -382,7 +382,8 @@ class Project:
 
     def simulate(self, scenarios: Sequence[str] | None = None, *, replications: int | None = None,
                  seed: int | None = None, saved_fits: str | Path | None = None,
-                 progress: Progress | None = None, on_compile: Callable[[], None] | None = None) -> RunResult:
+                 progress: Progress | None = None, on_compile: Callable[[], None] | None = None,
+                 executor=None, chunk_replications: int | None = None) -> RunResult:
         """Fit (once), then simulate the baseline and every scenario with common random
         numbers.
 
@@ -398,13 +399,21 @@ class Project:
             Called as ``progress(step, done, total)`` as the steps advance.
         on_compile
             Called once before the simulation kernels compile (first run on a machine).
+        executor, chunk_replications
+            Where the scenarios' work units run (default: here, see
+            :mod:`simcore.executors`) and how many replications each holds; neither
+            changes the results.
         """
-        from simcore.engine import warm_up
         from simcore.economics.status import StatusRule
-        from simcore.engine.api import simulate
+        from simcore.engine import warm_up
+        from simcore.engine.compile import compile_book
+        from simcore.executors import simulate_books, summaries, work_units
         from simcore.scenarios import scenario_levers
 
+        from simcore.executors import DEFAULT_CHUNK_REPLICATIONS
+
         config = self._config
+        chunk_replications = DEFAULT_CHUNK_REPLICATIONS if chunk_replications is None else chunk_replications
         seed = config.simulation.seed if seed is None else seed
         replications = config.simulation.replications if replications is None else replications
         names = self._scenario_names(scenarios)
@@ -429,16 +438,27 @@ class Project:
         # What the engine draws survival curves from: the chosen fit, or the mixture of the
         # weighted families when model averaging is on, with the configured uncertainty.
         fits = {name: result.survival_model() for name, result in fit.fits.results.items()}
-        simulations = {}
         mark = time.perf_counter()
-        for name in [BASELINE, *names]:
-            levers = scenario_levers(config, name, book.segments, economics)
-            simulations[name] = simulate(
-                fits, book.customers, economics.economics, fit.dynamics, levers,
-                replications=replications, seed=seed, horizon_months=config.horizon_months,
-                as_of=book.book.as_of, draw_method=None, thresholds=rule,
-                acquisition_cost_given=economics.acquisition_cost_given)
-            steps.advance(f"simulated {name}")
+        runs = [BASELINE, *names]
+        books = [compile_book(fits, book.customers, economics.economics, dynamics=fit.dynamics,
+                              levers=scenario_levers(config, name, book.segments, economics),
+                              replications=int(replications), seed=int(seed),
+                              horizon_months=config.horizon_months, as_of=book.book.as_of, draw_method=None)
+                 for name in runs]
+        units = work_units([b.replications for b in books], chunk_replications)
+        last_unit = {unit.book: i + 1 for i, unit in enumerate(units)}
+
+        def unit_done(done: int, total: int) -> None:
+            # Work units run scenario by scenario; a scenario is done with its last unit.
+            for index, last in last_unit.items():
+                if done == last:
+                    steps.advance(f"simulated {runs[index]}")
+
+        accumulators = simulate_books(books, executor=executor, chunk_replications=chunk_replications,
+                                      progress=unit_done)
+        results = summaries(books, accumulators, thresholds=rule,
+                            acquisition_cost_given=economics.acquisition_cost_given)
+        simulations = dict(zip(runs, results))
         timings["simulate_s"] = time.perf_counter() - mark
 
         manifest = {

@@ -75,8 +75,10 @@ class SegmentAccumulators:
     payback: np.ndarray
 
 
-def empty_accumulators(segment: "CompiledSegment", n_bins: int) -> SegmentAccumulators:
-    R, H = segment.replications, segment.horizon_months
+def empty_accumulators(segment: "CompiledSegment", n_bins: int, rows: int | None = None) -> SegmentAccumulators:
+    """Accumulators of one segment before any customer is simulated, for ``rows``
+    replications (default: all of the segment's)."""
+    R, H = segment.replications if rows is None else int(rows), segment.horizon_months
     totals = np.zeros((R, N_TOTALS))
     totals[:, [EXISTING_MIN, NEW_MIN]] = np.inf
     totals[:, [EXISTING_MAX, NEW_MAX]] = -np.inf
@@ -85,6 +87,24 @@ def empty_accumulators(segment: "CompiledSegment", n_bins: int) -> SegmentAccumu
         acquisition_spend=segment.cohort_counts * segment.new_acquisition_cost,
         histogram=np.zeros((2, n_bins + 2), dtype=np.int64),
         bounds=segment.histogram_bounds.copy(), payback=np.zeros(H + 2, dtype=np.int64))
+
+
+def merge_accumulators(parts: "list[SegmentAccumulators]") -> SegmentAccumulators:
+    """One segment's accumulators from those of consecutive replication ranges, in order.
+
+    Per-replication rows are stacked and the pooled counts (histograms, payback) added
+    as integers, so the merge is exact and associative: any split of the replications,
+    simulated anywhere, merges into the accumulators of one whole run.
+    """
+    first = parts[0]
+    return SegmentAccumulators(
+        totals=np.concatenate([p.totals for p in parts]),
+        monthly=np.concatenate([p.monthly for p in parts]),
+        acquisition_spend=first.acquisition_spend.copy(),
+        histogram=np.sum([p.histogram for p in parts], axis=0),
+        bounds=first.bounds.copy(),
+        payback=np.sum([p.payback for p in parts], axis=0),
+    )
 
 
 def histogram_bins(values: np.ndarray, low: float, high: float, n_bins: int) -> np.ndarray:

@@ -85,8 +85,8 @@ def _path_model(segment: CompiledSegment, count: int) -> MrrPaths:
 
 def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 64,
                 chunk_size: int | None = None, n_bins: int = DEFAULT_BINS,
-                paths: int | None = None, progress: Progress | None = None
-                ) -> SegmentAccumulators:
+                paths: int | None = None, progress: Progress | None = None,
+                replications: tuple[int, int] | None = None) -> SegmentAccumulators:
     """Simulate one compiled segment with the numba kernels.
 
     Parameters
@@ -111,9 +111,18 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
         Called as ``progress(done, total)`` after each block of replications, in
         customer-lifetimes (customers x replications) of this segment; never changes
         results.
+    replications
+        ``(start, stop)``: simulate only these replications of the segment (default:
+        all). The accumulators then hold rows ``start..stop-1``; every replication's
+        numbers are the same whichever range it is simulated in (counter-based random
+        numbers), so ranges merged in order with
+        :func:`~simcore.engine.accumulators.merge_accumulators` equal one whole run.
     """
-    result = empty_accumulators(segment, n_bins)
     R, H = segment.replications, segment.horizon_months
+    start, stop = (0, R) if replications is None else (int(replications[0]), int(replications[1]))
+    if not 0 <= start < stop <= R:
+        raise ValueError(f"replications must satisfy 0 <= start < stop <= {R}, got {replications}")
+    result = empty_accumulators(segment, n_bins, rows=stop - start)
     N = segment.n_existing
     chunk = N if not chunk_size else int(chunk_size)
     pooled = segment.has_dynamics
@@ -142,7 +151,7 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
             np.ascontiguousarray(new_monthly_contribution(segment)),
             segment.discount, float(segment.new_acquisition_cost))
     lifetimes_per_replication = N + segment.n_new
-    block = max(1, min(int(block_size), R))
+    block = max(1, min(int(block_size), stop - start))
     # Buffers reused by every block. Row b of the histograms and payback counts gathers
     # replication first + b of every block: integer counts, so summing the rows once at
     # the end gives the same result in any order. The fold resets the lifetime counts
@@ -156,9 +165,10 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
                         np.zeros((block, width if segment.n_new else 0)),
                         np.zeros((block, count * int(segment.new_payback_classes)
                                   if segment.n_new else 0), dtype=np.int64))
-    for first in range(0, R, block):
-        B = min(block, R - first)
-        totals = result.totals[first:first + B].copy()
+    for first in range(start, stop, block):
+        B = min(block, stop - first)
+        row = first - start
+        totals = result.totals[row:row + B].copy()
         monthly_existing = np.zeros((B, 3, H))
         monthly_new = np.zeros((B, 3, H))
         ends = np.zeros((B, 3, H + 1))
@@ -185,11 +195,11 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
             raise SimcoreError(f"simulation kernel failed with status {max(statuses)} for "
                                f"segment {segment.name!r}; this is a defect, please report it")
         add_existing_ends(segment, ends, monthly_existing)
-        result.totals[first:first + B] = totals
-        result.monthly[first:first + B, 0] = monthly_existing
-        result.monthly[first:first + B, 1] = monthly_new
+        result.totals[row:row + B] = totals
+        result.monthly[row:row + B, 0] = monthly_existing
+        result.monthly[row:row + B, 1] = monthly_new
         if progress is not None:
-            progress((first + B) * lifetimes_per_replication, R * lifetimes_per_replication)
+            progress((first + B - start) * lifetimes_per_replication, (stop - start) * lifetimes_per_replication)
     result.histogram[EXISTING] += histogram_existing.sum(axis=0)
     result.histogram[NEW] += histogram_new.sum(axis=0)
     result.payback += payback.sum(axis=0)
