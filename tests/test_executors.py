@@ -45,9 +45,10 @@ def test_units_cover_every_replication_once():
     assert sum(u.stop - u.start for u in units) == 47
 
 
-@pytest.mark.parametrize("chunk", [1, 5, 37, 100])
-def test_any_chunking_gives_the_whole_run_exactly(chunk):
-    compiled = books()
+@pytest.mark.parametrize("replications, chunk", [(37, 1), (37, 5), (37, 37), (37, 100), (150, 100)])
+def test_any_chunking_gives_the_whole_run_exactly(replications, chunk):
+    # (150, 100): a unit spans more replications than one kernel block (64).
+    compiled = books(replications)
     whole = [simulate_compiled(book) for book in compiled]
     merged = summaries(compiled, simulate_books(compiled, executor=LocalExecutor(), chunk_replications=chunk))
     for a, b in zip(whole, merged):

@@ -119,10 +119,10 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
         :func:`~simcore.engine.accumulators.merge_accumulators` equal one whole run.
     """
     R, H = segment.replications, segment.horizon_months
-    start, stop = (0, R) if replications is None else (int(replications[0]), int(replications[1]))
-    if not 0 <= start < stop <= R:
+    lowest, highest = (0, R) if replications is None else (int(replications[0]), int(replications[1]))
+    if not 0 <= lowest < highest <= R:
         raise ValueError(f"replications must satisfy 0 <= start < stop <= {R}, got {replications}")
-    result = empty_accumulators(segment, n_bins, rows=stop - start)
+    result = empty_accumulators(segment, n_bins, rows=highest - lowest)
     N = segment.n_existing
     chunk = N if not chunk_size else int(chunk_size)
     pooled = segment.has_dynamics
@@ -151,7 +151,7 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
             np.ascontiguousarray(new_monthly_contribution(segment)),
             segment.discount, float(segment.new_acquisition_cost))
     lifetimes_per_replication = N + segment.n_new
-    block = max(1, min(int(block_size), stop - start))
+    block = max(1, min(int(block_size), highest - lowest))
     # Buffers reused by every block. Row b of the histograms and payback counts gathers
     # replication first + b of every block: integer counts, so summing the rows once at
     # the end gives the same result in any order. The fold resets the lifetime counts
@@ -165,9 +165,9 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
                         np.zeros((block, width if segment.n_new else 0)),
                         np.zeros((block, count * int(segment.new_payback_classes)
                                   if segment.n_new else 0), dtype=np.int64))
-    for first in range(start, stop, block):
-        B = min(block, stop - first)
-        row = first - start
+    for first in range(lowest, highest, block):
+        B = min(block, highest - first)
+        row = first - lowest
         totals = result.totals[row:row + B].copy()
         monthly_existing = np.zeros((B, 3, H))
         monthly_new = np.zeros((B, 3, H))
@@ -199,7 +199,8 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
         result.monthly[row:row + B, 0] = monthly_existing
         result.monthly[row:row + B, 1] = monthly_new
         if progress is not None:
-            progress((first + B - start) * lifetimes_per_replication, (stop - start) * lifetimes_per_replication)
+            progress((first + B - lowest) * lifetimes_per_replication,
+                     (highest - lowest) * lifetimes_per_replication)
     result.histogram[EXISTING] += histogram_existing.sum(axis=0)
     result.histogram[NEW] += histogram_new.sum(axis=0)
     result.payback += payback.sum(axis=0)
