@@ -12,6 +12,7 @@ from simcore.config.base import Fraction, StrictModel, _as_list
 from simcore.config.cs_plan import CsPlanConfig
 from simcore.config.data import DataConfig
 from simcore.config.economics import EconomicsConfig
+from simcore.config.executor import ExecutorConfig
 from simcore.config.retention import RetentionConfig
 from simcore.config.scenarios import ScenarioConfig
 from simcore.config.segments import SegmentsConfig
@@ -79,6 +80,9 @@ class Config(StrictModel):
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
     cs_plan: CsPlanConfig | None = Field(
         None, description="Customer-success planning: tiers, reviews, headcount plan and optimiser (simcore plan-cs).")
+    executor: ExecutorConfig = Field(
+        ExecutorConfig(), description="Where the simulations run: here (default) or on a Dask cluster; never "
+        "changes results.")
 
     # Set by load_config, not by YAML: the folder relative paths are resolved against,
     # and where each scenario was written (file, line) for later messages.
