@@ -147,7 +147,7 @@ class Project:
         return project
 
     def backtest(self, cutoffs: Sequence, *, replications: int | None = None, seed: int | None = None,
-                 progress: Progress | None = None, on_compile: Callable[[], None] | None = None):
+                 progress: Progress | None = None, on_compile: Callable[[], None] | None = None, executor=None):
         """Forecast-accuracy audit: refit and project from each cutoff, compare with what
         happened up to ``as_of`` (:func:`simcore.backtest.run_backtest`).
 
@@ -161,6 +161,9 @@ class Project:
             Called as ``progress(step, done, total)``.
         on_compile
             Called once before the simulation kernels compile (first run on a machine).
+        executor
+            Where the simulations run (default: the config's ``executor:`` section; see
+            :mod:`simcore.executors`); never changes the results.
 
         Returns
         -------
@@ -169,7 +172,7 @@ class Project:
         from simcore.backtest import run_backtest
 
         return run_backtest(self, cutoffs, replications=replications, seed=seed, progress=progress,
-                            on_compile=on_compile)
+                            on_compile=on_compile, executor=executor)
 
     def accounts(self, *, replications: int | None = None, seed: int | None = None,
                  on_compile: Callable[[], None] | None = None):
@@ -187,11 +190,13 @@ class Project:
 
     def plan_cs(self, *, replications: int | None = None, seed: int | None = None, budget: float | None = None,
                 headcount: int | None = None, progress: Progress | None = None,
-                on_compile: Callable[[], None] | None = None):
+                on_compile: Callable[[], None] | None = None, executor=None):
         """Customer-success plan of the config's ``cs_plan``: tier assignments, CSMs needed
         by month and quarter (P50, P90), hiring, ROI, and the tier thresholds that maximise
         expected profit net of CS cost under a ``budget`` (per year) or ``headcount`` cap
-        (:func:`simcore.cs.plan_cs`).
+        (:func:`simcore.cs.plan_cs`). ``executor``: where the covered accounts'
+        simulations run (default: the config's ``executor:`` section); never changes
+        the results.
 
         Returns
         -------
@@ -200,7 +205,7 @@ class Project:
         from simcore.cs import plan_cs
 
         return plan_cs(self, replications=replications, seed=seed, budget=budget, headcount=headcount,
-                       progress=progress, on_compile=on_compile)
+                       progress=progress, on_compile=on_compile, executor=executor)
 
     # ------------------------------------------------------------------ steps
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
@@ -400,20 +405,20 @@ class Project:
         on_compile
             Called once before the simulation kernels compile (first run on a machine).
         executor, chunk_replications
-            Where the scenarios' work units run (default: here, see
-            :mod:`simcore.executors`) and how many replications each holds; neither
-            changes the results.
+            Where the scenarios' work units run (default: as the config's ``executor:``
+            section says, here unless it names a Dask cluster; see
+            :mod:`simcore.executors`) and how many replications each holds (default:
+            ``executor.chunk_replications``); neither changes the results.
         """
         from simcore.economics.status import StatusRule
         from simcore.engine import warm_up
         from simcore.engine.compile import compile_book
-        from simcore.executors import simulate_books, summaries, work_units
+        from simcore.executors import (chunk_replications_of, describe, executor_for, simulate_books, summaries,
+                                       work_units)
         from simcore.scenarios import scenario_levers
 
-        from simcore.executors import DEFAULT_CHUNK_REPLICATIONS
-
         config = self._config
-        chunk_replications = DEFAULT_CHUNK_REPLICATIONS if chunk_replications is None else chunk_replications
+        chunk_replications = chunk_replications_of(config, chunk_replications)
         seed = config.simulation.seed if seed is None else seed
         replications = config.simulation.replications if replications is None else replications
         names = self._scenario_names(scenarios)
@@ -454,8 +459,10 @@ class Project:
                 if done == last:
                     steps.advance(f"simulated {runs[index]}")
 
-        accumulators = simulate_books(books, executor=executor, chunk_replications=chunk_replications,
-                                      progress=unit_done)
+        with executor_for(config, executor) as used:
+            accumulators = simulate_books(books, executor=used, chunk_replications=chunk_replications,
+                                          progress=unit_done)
+            where = describe(used)
         results = summaries(books, accumulators, thresholds=rule,
                             acquisition_cost_given=economics.acquisition_cost_given)
         simulations = dict(zip(runs, results))
@@ -475,6 +482,7 @@ class Project:
             "segments": book.segments,
             "customers": int(len(book.customers)),
             "timings_s": {k: round(v, 3) for k, v in timings.items()},
+            "executor": where,
             "python": platform.python_version(),
         }
         if saved_fits is not None or config.retention.saved_fits is not None:
@@ -511,8 +519,10 @@ def _settings_config(data: dict, as_of, settings: dict, source: str) -> Config:
 
 
 def config_hash(config: Config) -> str:
-    """sha256 of the validated config (every setting, includes merged in)."""
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
+    """sha256 of the validated config (every setting, includes merged in, except where
+    the work runs)."""
+    # Where the work ran never changes a result, so it is not part of what the hash names.
+    text = json.dumps(config.model_dump(mode="json", exclude={"executor"}), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
