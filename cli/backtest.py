@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from simcore.cli.common import executor_options
+
 VERDICT_STYLE = {"calibrated": "green", "over-optimistic": "bold red", "over-pessimistic": "yellow", "mixed": "red"}
 
 
@@ -21,8 +23,9 @@ VERDICT_STYLE = {"calibrated": "green", "over-optimistic": "bold red", "over-pes
 @click.option("--force", is_flag=True, help="Replace the output directory if it exists.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and verdicts as JSON on stdout.")
+@executor_options
 def backtest(config_path: Path, cutoffs: tuple[str, ...], out: Path | None, replications: int | None,
-             seed: int | None, force: bool, quiet: bool, as_json: bool) -> None:
+             seed: int | None, force: bool, quiet: bool, as_json: bool, executor: dict) -> None:
     """Backtest CONFIG: at each --cutoff, rebuild the book as it was known then, fit and
     project it to as_of with the config's settings, and compare with what happened per
     segment and month (active customers, churned, MRR, contribution). Writes verdicts,
@@ -34,17 +37,20 @@ def backtest(config_path: Path, cutoffs: tuple[str, ...], out: Path | None, repl
       simcore backtest scenarios/demo/config.yaml --cutoff 2024-06 --cutoff 2024-12 --out runs/backtest
     """
     from simcore import Project
-    from simcore.cli.common import flag_names, make_console, print_warnings
+    from simcore.cli.common import EXECUTOR_FIELDS, flag_names, make_console, print_warnings
     from simcore.cli.report import run_progress
+    from simcore.executors import executor_for
     from simcore.outputs import check_target
 
-    with flag_names({"cutoffs": "--cutoff", "simulation.replications": "--replications", "simulation.seed": "--seed"}):
-        project = Project.from_config(config_path)
+    with flag_names({"cutoffs": "--cutoff", "simulation.replications": "--replications", "simulation.seed": "--seed",
+                     **EXECUTOR_FIELDS}):
+        project = Project.from_config(config_path).with_settings(executor=executor)
         out = out if out is not None else Path("runs") / f"{project.config.name}-backtest"
         check_target(out, force=force)
-        with run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
+        with executor_for(project.config) as executor, \
+                run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
             result = project.backtest(list(cutoffs), replications=replications, seed=seed, progress=progress,
-                                      on_compile=on_compile)
+                                      on_compile=on_compile, executor=executor)
         result.write(out, force=force)
     if not quiet:
         print_warnings(result.warnings)

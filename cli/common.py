@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import sys
 from pathlib import Path
@@ -38,6 +39,51 @@ def source_argument(function):
     for option in reversed(options):
         function = option(function)
     return function
+
+
+#: Config fields the executor flags stand in for, so problems name the flag typed.
+EXECUTOR_FIELDS = {
+    "executor": "--executor", "executor.kind": "--executor", "executor.scheduler": "--scheduler", "executor.workers": "--workers",
+    "executor.chunk_replications": "--chunk-replications",
+}
+
+
+def executor_options(function):
+    """``--executor``, ``--scheduler``, ``--workers``, ``--chunk-replications``: where the
+    command's simulations run. The command receives them as one ``executor`` argument,
+    the overrides of the config's ``executor:`` section (:func:`executor_settings`), for
+    ``Project.with_settings(executor=...)``."""
+    options = [
+        click.option("--executor", "executor_kind", type=click.Choice(["local", "dask", "dask-local"]), default=None,
+                     help="Where simulations run: here (local), on the Dask cluster of --scheduler (dask), or on "
+                          "Dask workers started here (dask-local). Default: the config's executor section, else "
+                          "local. Results are identical on every executor."),
+        click.option("--scheduler", default=None, metavar="ADDRESS",
+                     help="Address of a running Dask scheduler, tcp://HOST:PORT (implies --executor dask)."),
+        click.option("--workers", type=click.IntRange(min=1), default=None,
+                     help="With --executor dask-local: worker processes to start (default: this machine's cores)."),
+        click.option("--chunk-replications", type=click.IntRange(min=1), default=None,
+                     help="Replications per work unit (default 250); never changes results."),
+    ]
+
+    @functools.wraps(function)
+    def command(*args, executor_kind=None, scheduler=None, workers=None, chunk_replications=None, **kwargs):
+        return function(*args, executor=executor_settings(executor_kind, scheduler, workers, chunk_replications),
+                        **kwargs)
+
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def executor_settings(kind: str | None = None, scheduler: str | None = None, workers: int | None = None,
+                      chunk_replications: int | None = None) -> dict:
+    """The ``executor:`` fields the flags set (``None`` = not typed, the config's value
+    stands). ``--scheduler`` alone means ``--executor dask``: a flag wins over the file,
+    even over its ``kind: dask-local``."""
+    if scheduler is not None and kind is None:
+        kind = "dask"
+    return {"kind": kind, "scheduler": scheduler, "workers": workers, "chunk_replications": chunk_replications}
 
 
 QUICK_FLAGS = ("id_col", "tenure_col", "event_col", "signup_col", "churn_col", "as_of", "mrr_col", "delimiter")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from simcore.cli.common import executor_options
+
 ALL_TIERS = "(all tiers)"
 
 
@@ -26,9 +28,10 @@ ALL_TIERS = "(all tiers)"
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Draw the plan's figures into plots/.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and the quarterly plan as JSON on stdout.")
+@executor_options
 def plan_cs(config_path: Path, out: Path | None, replications: int | None, seed: int | None, budget: float | None,
             headcount: int | None, formats: str, force: bool, report: bool, plots: bool, quiet: bool,
-            as_json: bool) -> None:
+            as_json: bool, executor: dict) -> None:
     """Plan customer success for CONFIG's cs_plan: assign accounts to tiers, count the CSMs
     each tier needs per month and quarter (P50 and P90 of the Monte Carlo paths), plan
     the hiring, and find the tier thresholds that maximise expected profit net of CS
@@ -42,20 +45,22 @@ def plan_cs(config_path: Path, out: Path | None, replications: int | None, seed:
       simcore plan-cs scenarios/demo/config.yaml --replications 200 --headcount 80 --out runs/cs
     """
     from simcore import Project
-    from simcore.cli.common import flag_names, make_console, print_warnings
+    from simcore.cli.common import EXECUTOR_FIELDS, flag_names, make_console, print_warnings
     from simcore.cli.report import run_progress
+    from simcore.executors import executor_for
     from simcore.outputs import check_formats, prepare_target
 
     with flag_names({"simulation.replications": "--replications", "simulation.seed": "--seed",
                      "cs_plan.optimise.budget_per_year": "--budget", "cs_plan.optimise.headcount": "--headcount",
-                     "formats": "--format"}):
-        project = Project.from_config(config_path)
+                     "formats": "--format", **EXECUTOR_FIELDS}):
+        project = Project.from_config(config_path).with_settings(executor=executor)
         wanted = check_formats(formats)
         out = out if out is not None else Path("runs") / f"{project.config.name}-cs-plan"
         prepare_target(out, force=force)
-        with run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
+        with executor_for(project.config) as executor, \
+                run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
             result = project.plan_cs(replications=replications, seed=seed, budget=budget, headcount=headcount,
-                                     progress=progress, on_compile=on_compile)
+                                     progress=progress, on_compile=on_compile, executor=executor)
         result.write(out, formats=wanted, force=force, plots=plots, report=report)
     if not quiet:
         print_warnings(result.warnings)

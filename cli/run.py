@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from simcore.cli.common import executor_options
+
 
 @click.command()
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, path_type=Path))
@@ -26,9 +28,10 @@ import click
 @click.option("--plots/--no-plots", default=True, show_default=True, help="Draw the run's figures into plots/.")
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest and summaries as JSON on stdout.")
+@executor_options
 def run(config_path: Path, out: Path | None, seed: int | None, replications: int | None, scenarios: tuple[str, ...],
         formats: str, saved_fits: Path | None, force: bool, allow_large: bool | None, report: bool, plots: bool,
-        quiet: bool, as_json: bool) -> None:
+        quiet: bool, as_json: bool, executor: dict) -> None:
     """Run CONFIG: fit retention, simulate the baseline and every scenario with common
     random numbers, and write segment_summary, scenario_comparison, distributions,
     projection, fits, economics, plots/, warnings.json and manifest.json into a fresh
@@ -37,21 +40,27 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
     \b
     Example:
       simcore run scenarios/demo/config.yaml --out runs/demo --format csv,xlsx --report
+      simcore run scenarios/demo/config.yaml --scheduler tcp://10.0.0.5:8786
     """
     from simcore import Project
-    from simcore.cli.common import flag_names, make_console, print_warnings
+    from simcore.cli.common import EXECUTOR_FIELDS, flag_names, make_console, print_warnings
     from simcore.cli.report import print_run_summary, run_progress, writing_progress
+    from simcore.executors import executor_for
     from simcore.outputs import check_formats, prepare_target
 
     with flag_names({"scenarios": "--scenario", "formats": "--format", "simulation.replications": "--replications",
-                     "simulation.allow_large": "--allow-large"}):
-        project = Project.from_config(config_path).with_settings(simulation={"allow_large": allow_large or None})
+                     "simulation.allow_large": "--allow-large", **EXECUTOR_FIELDS}):
+        project = Project.from_config(config_path).with_settings(simulation={"allow_large": allow_large or None},
+                                                                 executor=executor)
         wanted = check_formats(formats)
         out = out if out is not None else Path("runs") / project.config.name
         prepare_target(out, force=force)
-        with run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
+        # The cluster is reached (or started) before any work, so a wrong address fails fast.
+        with executor_for(project.config) as executor, \
+                run_progress(make_console(stderr=True), enabled=not (quiet or as_json)) as (progress, on_compile):
             result = project.simulate(list(scenarios) or None, seed=seed, replications=replications,
-                                      saved_fits=saved_fits, progress=progress, on_compile=on_compile)
+                                      saved_fits=saved_fits, progress=progress, on_compile=on_compile,
+                                      executor=executor)
         with writing_progress(make_console(stderr=True), enabled=not (quiet or as_json)):
             result.write(out, formats=wanted, force=force, plots=plots, report=report)
     if not quiet:
