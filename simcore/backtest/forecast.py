@@ -81,7 +81,7 @@ def at_cutoff(cutoff: Cutoff, problems) -> list[Problem]:
 
 
 def forecast_at_cutoff(project, book, cutoff: Cutoff, *, replications: int, seed: int,
-                       on_compile=None) -> CutoffForecast:
+                       on_compile=None, executor=None) -> CutoffForecast:
     """Fit ``book`` (the book known at ``cutoff``) and simulate its baseline to ``as_of``.
 
     Parameters
@@ -95,6 +95,8 @@ def forecast_at_cutoff(project, book, cutoff: Cutoff, *, replications: int, seed
         Monte Carlo settings.
     on_compile : callable, optional
         Called once before the simulation kernels compile.
+    executor : simcore.executors.Executor, optional
+        Where the simulation's work units run (default: the config's ``executor:``).
 
     Raises
     ------
@@ -105,7 +107,7 @@ def forecast_at_cutoff(project, book, cutoff: Cutoff, *, replications: int, seed
 
     at = project.with_book(book, cutoff_config(project.config, cutoff.months))
     try:
-        run = at.simulate([], replications=replications, seed=seed, on_compile=on_compile)
+        run = at.simulate([], replications=replications, seed=seed, on_compile=on_compile, executor=executor)
     except SimcoreError as error:
         raise type(error)(at_cutoff(cutoff, error.problems), total=error.total) from None
     simulation = run.simulations[BASELINE]

@@ -27,6 +27,7 @@ from simcore.backtest.rates import calibration_table, transitions
 from simcore.backtest.recalibration import assumptions, recalibration_table
 from simcore.backtest.result import BacktestResult
 from simcore.errors import ConfigError, Problem
+from simcore.executors import executor_for
 
 Progress = Callable[[str, int, int], None]
 
@@ -56,12 +57,14 @@ def _check_settings(replications, seed) -> None:
 
 
 def _config_hash(config) -> str:
-    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
+    # Where the work ran never changes a result (as simcore.project.config_hash).
+    text = json.dumps(config.model_dump(mode="json", exclude={"executor"}), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None, seed: int | None = None,
-                 progress: Progress | None = None, on_compile: Callable[[], None] | None = None) -> BacktestResult:
+                 progress: Progress | None = None, on_compile: Callable[[], None] | None = None,
+                 executor=None) -> BacktestResult:
     """Audit the forecasts a run would have made at each cutoff against what happened.
 
     For each cutoff: rebuild the book as known then (:mod:`simcore.backtest.cutoff`), fit
@@ -86,6 +89,11 @@ def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None,
         Called as ``progress(step, done, total)``.
     on_compile : callable, optional
         Called once before the simulation kernels compile (first run on a machine).
+    executor : simcore.executors.Executor, optional
+        Where each cutoff's simulation runs (default: the config's ``executor:``
+        section, opened once for every cutoff). The cutoffs are fitted here, one after
+        another; the work units of each one's simulation are spread over the executor.
+        Never changes the results.
 
     Returns
     -------
@@ -131,14 +139,20 @@ def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None,
     moves = transitions(full.customers, history, full.book.as_of) if with_revenue else None
     step("loaded the book")
     accuracy, families, calibration, points, forecasts, timings = [], [], [], [], [], {}
-    for cutoff in checked:
+    forecast_seconds: dict[str, float] = {}
+    with executor_for(config, executor) as used:
+        made = []
+        for cutoff in checked:
+            mark = time.perf_counter()
+            cut, _ = book_at_cutoff(full, cutoff)
+            check_segments_at_cutoff(full.segments, cut, cutoff)
+            made.append(forecast_at_cutoff(project, cut, cutoff, replications=int(replications), seed=int(seed),
+                                           on_compile=on_compile, executor=used))
+            forecast_seconds[cutoff.label] = time.perf_counter() - mark
+            step(f"cutoff {cutoff.label}: fitted and simulated to as_of")
+    for cutoff, forecast in zip(checked, made):
         mark = time.perf_counter()
-        cut, _ = book_at_cutoff(full, cutoff)
-        check_segments_at_cutoff(full.segments, cut, cutoff)
-        forecast = forecast_at_cutoff(project, cut, cutoff, replications=int(replications), seed=int(seed),
-                                      on_compile=on_compile)
-        step(f"cutoff {cutoff.label}: fitted and simulated to as_of")
-        actual = actuals_after(full, cut.customers, cutoff, economics_now.economics,
+        actual = actuals_after(full, forecast.book.customers, cutoff, economics_now.economics,
                                forecast.economics.new_customer_mrr, lookup)
         if with_revenue and actual.filled_mrr_months:
             warnings.append(Problem(
@@ -146,13 +160,13 @@ def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None,
                 "compared at the MRR the forecast started the customer at", "check the history covers every customer",
                 source=config.source, field="data.history", severity="warning"))
         accuracy.append(accuracy_table(forecast, actual, with_revenue=with_revenue))
-        families.append(family_table(cutoff.label, forecast.fit, full.customers, cut.customers))
+        families.append(family_table(cutoff.label, forecast.fit, full.customers, forecast.book.customers))
         if with_revenue:
             calibration.append(calibration_table(cutoff, forecast.fit.dynamics, moves, sorted(forecast.series)))
         points.append(assumptions(cutoff.label, forecast.fit, forecast.economics))
         warnings.extend(forecast.warnings)
         forecasts.append(forecast)
-        timings[cutoff.label] = round(time.perf_counter() - mark, 3)
+        timings[cutoff.label] = round(time.perf_counter() - mark + forecast_seconds[cutoff.label], 3)
         step(f"cutoff {cutoff.label}: compared with what happened")
     as_of = pd.Timestamp(full.book.as_of)
     points.append(assumptions(as_of.strftime("%Y-%m-%d"), project.fit(), economics_now))

@@ -26,8 +26,10 @@ COST = ("the CS cost of a covered account is its share of a CSM, cost_per_csm_pe
         "every month it is active, discounted like its contribution; the headcount plan counts whole CSMs per path")
 
 
-def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest) -> CSPlanResult:
+def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest, executor=None) -> CSPlanResult:
     """See :func:`simcore.cs.plan.plan_cs`."""
+    from simcore.executors import executor_for
+
     config = project.config
     currency = config.economics.currency
     rule = ClassRule.from_config(plan.classification)
@@ -48,10 +50,12 @@ def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest) 
     plans = {"current": found.current, "optimised": found.best}
     mark = time.perf_counter()
     paths, monthly, quarterly, staffing = {}, [], [], {}
-    for name, evaluation in plans.items():
-        paths[name] = simulate_headcount(inputs, state, specs, evaluation.reviews,
-                                         review_every_months=plan.review_every_months,
-                                         planning_months=plan.planning_months)
+    with executor_for(config, executor) as used:
+        for name, evaluation in plans.items():
+            paths[name] = simulate_headcount(inputs, state, specs, evaluation.reviews,
+                                             review_every_months=plan.review_every_months,
+                                             planning_months=plan.planning_months, executor=used)
+    for name in plans:
         month_table, quarter_table, staffing[name] = headcount_tables(name, paths[name], specs,
                                                                       staff_to=plan.staff_to, as_of=inputs.as_of)
         monthly.append(month_table)

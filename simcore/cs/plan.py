@@ -156,7 +156,7 @@ def account_table(project, *, replications: int | None = None, seed: int | None 
 
 def plan_cs(project, *, replications: int | None = None, seed: int | None = None, budget: float | None = None,
             headcount: int | None = None, progress: Progress | None = None,
-            on_compile: Callable[[], None] | None = None) -> CSPlanResult:
+            on_compile: Callable[[], None] | None = None, executor=None) -> CSPlanResult:
     """Plan customer success: assignments, headcount by month and quarter (P50, P90),
     hiring, ROI, and the thresholds that maximise expected profit net of CS cost.
 
@@ -174,6 +174,9 @@ def plan_cs(project, *, replications: int | None = None, seed: int | None = None
         Called as ``progress(step, done, total)``.
     on_compile : callable, optional
         Called once before the simulation kernels compile (first run on a machine).
+    executor : simcore.executors.Executor, optional
+        Where the covered accounts' simulations run (default: the config's
+        ``executor:`` section); never changes the results.
 
     Returns
     -------
@@ -196,7 +199,8 @@ def plan_cs(project, *, replications: int | None = None, seed: int | None = None
     from simcore.cs.build import build_plan
 
     return build_plan(project, inputs, plan, cap, steps, timings,
-                      manifest=lambda extra, t: _manifest(project, "plan-cs", replications, seed, t, **extra))
+                      manifest=lambda extra, t: _manifest(project, "plan-cs", replications, seed, t, **extra),
+                      executor=executor)
 
 
 class _Steps:
