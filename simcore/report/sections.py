@@ -25,9 +25,8 @@ TOTAL = "(all segments)"
 #: File names (glob patterns, in the run directory) of analyses that have no section of
 #: their own yet: their tables (CSV) and figures (PNG under ``plots/``).
 ANALYSIS_FILES = {
-    "sensitivity": ("sensitivity*.csv", "tornado*.csv", "grid*.csv", "sobol*.csv", "stress*.csv",
-                    "plots/sensitivity*.png", "plots/tornado*.png", "plots/grid*.png", "plots/sobol*.png",
-                    "plots/stress*.png", "plots/fan_*.png"),
+    "sensitivity": ("tornado*.csv", "grid*.csv", "sobol*.csv", "stress*.csv", "plots/tornado*.png",
+                    "plots/grid*.png", "plots/sobol*.png", "plots/stress*.png", "plots/fan_*.png"),
     "backtest": ("backtest*.csv", "plots/backtest*.png"),
 }
 
@@ -199,6 +198,14 @@ def _analysis(kind: str) -> Callable[[RunDirectory], str | None]:
     return render
 
 
+def sensitivity(run: RunDirectory) -> str | None:
+    """Tornado, grids, solves, Sobol' indices and stress tests (``simcore sensitivity``),
+    else the sensitivity files found by name, else nothing."""
+    from simcore.sensitivity.section import render
+
+    return render(run) or _analysis("sensitivity")(run)
+
+
 def cs_plan(run: RunDirectory) -> str | None:
     """The customer-success plan (``simcore plan-cs``), when the directory holds one."""
     from simcore.cs.section import render
@@ -267,7 +274,7 @@ SECTIONS: list[Section] = [
     Section("scenarios", "Scenarios", scenarios),
     Section("projection", "Baseline projection", baseline_projection),
     Section("retention", "Retention", retention),
-    Section("sensitivity", "Sensitivity", _analysis("sensitivity")),
+    Section("sensitivity", "Sensitivity", sensitivity),
     Section("cs-plan", "Customer-success plan", cs_plan),
     Section("backtest", "Backtest", _analysis("backtest")),
     Section("assumptions", "Assumptions", assumptions),
