@@ -139,3 +139,18 @@ def test_metric_labels_and_month_rules():
     with pytest.raises(ValueError, match="monthly metric"):
         MetricSpec(metric="mrr")
     assert Metric.of(MetricSpec(metric="cumulative_cash", month=24)).key == "cumulative_cash_m24"
+
+
+def test_the_demo_runs_every_analysis_with_few_replications(tmp_path):
+    from simcore.demo.workspace import write_demo
+
+    files = write_demo(tmp_path / "demo", customers=1200, seed=3)
+    project = simcore.Project.from_config(files.config)
+    sobol = project.config.sensitivity.sobol.model_dump()
+    project = project.with_settings(sensitivity={"replications": 3, "sobol": {**sobol, "samples": 4,
+                                                                               "replications": 2}})
+    result = project.sensitivity()
+    assert {"sensitivity_tornado", "sensitivity_grid", "sensitivity_solve", "sensitivity_sobol",
+            "sensitivity_stress"} <= set(result.tables)
+    out = result.write(tmp_path / "out", formats=["csv", "xlsx"], report=True)
+    assert (out / "report.html").is_file() and list((out / "plots").glob("sensitivity_tornado_*.png"))
