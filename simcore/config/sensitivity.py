@@ -189,7 +189,8 @@ class StressConfig(StrictModel):
 class SensitivityConfig(StrictModel):
     """Sensitivity tables and stress tests (``simcore sensitivity``)."""
 
-    base: str = Field("baseline", description="Scenario every sweep starts from.")
+    base: str | ScenarioConfig = Field(
+        "baseline", description="Scenario every sweep starts from: a scenario's name, or levers written here.")
     replications: int | None = Field(None, ge=2, le=100_000, description="Default: simulation.replications.")
     metric: MetricRef = Field(default_factory=MetricSpec)
     levers: dict[str, SweepLever] = Field(default_factory=dict)

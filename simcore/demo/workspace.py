@@ -183,11 +183,17 @@ cs_plan:
 DEMO_SENSITIVITY = """
 # Sensitivity tables and stress tests: `simcore sensitivity config.yaml`. Every sweep
 # point is simulated with the same seed (common random numbers), so each change is a
-# paired difference with a small Monte Carlo error. The sweeps start from
-# price_response: the baseline plus the assumed responses of churn and of new sales to
-# price (which do nothing until a price lever moves).
+# paired difference with a small Monte Carlo error. The sweeps start from the baseline
+# plus the assumed responses of churn and of new sales to price (which do nothing until
+# a price lever moves): churn hazard x (price ratio)^e for customers who saw the change,
+# new sales x (price ratio)^-1.
 sensitivity:
-  base: price_response
+  base:
+    name: price_response
+    price_elasticity_of_churn:
+      - {elasticity: 1.5, segments: [self_serve, power_user]}
+      - {elasticity: 0.6, segments: [enterprise, mid_market]}
+    price_elasticity_of_acquisition: 1.0
   replications: 200
   metric: total_value          # existing customers' remaining value + new customers' profit, all segments
   levers:                      # each lever is a scenario lever with its value left open
@@ -215,7 +221,13 @@ sensitivity:
     - {name: enterprise_cac_for_ltv_cac_3, lever: enterprise_cac, metric: {metric: ltv_to_cac, segment: enterprise}, target: 3}
   sobol: {levers: [price, churn, acquisition, cac, margin], samples: 64, replications: 50}
   stress:
-    templates: [mild, severe, downturn_stress]
+    templates: [mild, severe, downturn_year]
+    library:
+      - name: downturn_year
+        description: The downturn_stress scenario -- churn x1.5, new sales -40%, contraction x1.5 in months 6 to 18.
+        churn_multiplier: [{months: [6, 18], factor: 1.5}]
+        acquisition_multiplier: [{months: [6, 18], factor: 0.6}]
+        contraction_multiplier: [{months: [6, 18], factor: 1.5}]
     reverse:
       # What churn multiplier over the first 12 months makes cumulative cash negative by month 24?
       - {name: churn_that_empties_the_cash_by_month_24, lever: churn_first_year, metric: {metric: cumulative_cash, month: 24}, target: 0}
@@ -229,17 +241,13 @@ def demo_scenarios_text() -> str:
 # Scenarios of the demo book, included by config.yaml. Calendar months count from the
 # projection start (month 0 = the month after as_of); windows include both ends.
 scenarios:
-  - name: price_response
-    description: Assumed responses to price (nothing moves until a price changes) -- churn hazard x (price ratio)^e for customers who saw the change, e = 1.5 for self-serve and power users, 0.6 for enterprise and mid-market; new sales x (price ratio)^-1.
+  - name: price_increase
+    description: List price +10% for every customer from month 3; customers who saw the rise churn x1.1^e (e = 1.5 self-serve and power users, 0.6 enterprise and mid-market); new sales x1.1^-1.
+    price_change: {pct: 10%, from_month: 3, applies_to: all}
     price_elasticity_of_churn:
       - {elasticity: 1.5, segments: [self_serve, power_user]}
       - {elasticity: 0.6, segments: [enterprise, mid_market]}
     price_elasticity_of_acquisition: 1.0
-
-  - name: price_increase
-    extends: price_response
-    description: List price +10% for every customer from month 3, with the assumed churn and acquisition responses.
-    price_change: {pct: 10%, from_month: 3, applies_to: all}
 
   - name: annual_prepay_discount
     description: New customers may prepay a year at 15% off; 40% do, and they churn 70% less that year.

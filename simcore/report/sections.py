@@ -25,8 +25,9 @@ TOTAL = "(all segments)"
 #: File names (glob patterns, in the run directory) of analyses that have no section of
 #: their own yet: their tables (CSV) and figures (PNG under ``plots/``).
 ANALYSIS_FILES = {
-    "sensitivity": ("tornado*.csv", "grid*.csv", "sobol*.csv", "stress*.csv", "plots/tornado*.png",
-                    "plots/grid*.png", "plots/sobol*.png", "plots/stress*.png", "plots/fan_*.png"),
+    "sensitivity": ("sensitivity*.csv", "tornado*.csv", "grid*.csv", "sobol*.csv", "stress*.csv",
+                    "plots/sensitivity*.png", "plots/tornado*.png", "plots/grid*.png", "plots/sobol*.png",
+                    "plots/stress*.png", "plots/fan_*.png"),
     "backtest": ("backtest*.csv", "plots/backtest*.png"),
 }
 

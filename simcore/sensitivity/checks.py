@@ -47,7 +47,7 @@ def check_sensitivity(config, segments: list[str], economics: dict | None = None
                                   "add sensitivity: with levers and the analyses to run (see the README)",
                                   source=config.source))
     scenario_names = [s.name for s in config.scenarios]
-    if section.base != BASELINE and section.base not in scenario_names:
+    if isinstance(section.base, str) and section.base != BASELINE and section.base not in scenario_names:
         problems.append(Problem(*_unknown("scenario", section.base, [BASELINE, *scenario_names]),
                                 **_where(config, "base")))
     levers = section.levers
@@ -114,9 +114,10 @@ def check_sensitivity(config, segments: list[str], economics: dict | None = None
                                     **_where(config, "sobol", "samples")))
         metric_ref(section.sobol.metric, "sobol", "metric")
     if economics is not None and not problems:
-        from simcore.scenarios import effective_scenario, lever_problems
+        from simcore.scenarios import lever_problems
+        from simcore.sensitivity.run import base_scenario
 
-        base = effective_scenario(config, section.base)
+        base = base_scenario(config)
         for name, lever in levers.items():
             settings = [v for v in (lever.low, lever.high, *(lever.values or ())) if v is not None]
             for value in sorted(set(settings)):

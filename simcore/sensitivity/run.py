@@ -77,7 +77,7 @@ def run_sensitivity(project, *, only: str | None = None, replications: int | Non
     warm_up()
     sweep = Sweep.of(project, replications=replications, seed=seed, executor=executor,
                      chunk_replications=chunk_replications, batch_points=section.batch_points, progress=progress)
-    base = effective_scenario(config, section.base)
+    base = base_scenario(config)
     default_metric = Metric.of(section.metric)
 
     def metric_of(spec: MetricSpec | None) -> Metric:
@@ -135,12 +135,20 @@ def run_sensitivity(project, *, only: str | None = None, replications: int | Non
         "config_file": config.source, "config_sha256": _config_hash(config), "data_sha256": book.book.data_hash,
         "as_of": None if book.book.as_of is None else pd.Timestamp(book.book.as_of).date().isoformat(),
         "seed": seed, "replications": replications, "horizon_months": config.horizon_months,
-        "base": section.base, "analyses": sorted({name.split("_")[1] for name in tables}),
+        "base": base.name, "analyses": sorted({name.split("_")[1] for name in tables}),
         "points_simulated": sweep.points_done, "segments": book.segments,
         "currency": config.economics.currency,
         "timings_s": {k: round(v, 3) for k, v in timings.items()}, "python": platform.python_version(),
     }
     return SensitivityResult(tables, manifest, tuple(validation.warnings))
+
+
+def base_scenario(config):
+    """The effective scenario the sweeps start from (a name, or levers given inline)."""
+    from simcore.scenarios import effective_scenario
+
+    base = config.sensitivity.base
+    return effective_scenario(config, base) if isinstance(base, str) else base
 
 
 def _config_hash(config) -> str:

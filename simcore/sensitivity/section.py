@@ -34,6 +34,8 @@ def render(run) -> str | None:
     """The section's HTML, or ``None`` when ``run`` holds no sensitivity tables."""
     from simcore.outputs.charts import file_safe
 
+    if run.manifest.get("command") != "sensitivity":
+        return None
     tornado, grids, solves = (run.table(f"sensitivity_{n}") for n in ("tornado", "grid", "solve"))
     sobol, stress = run.table("sensitivity_sobol"), run.table("sensitivity_stress")
     if all(t is None for t in (tornado, grids, solves, sobol, stress)):
