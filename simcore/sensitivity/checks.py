@@ -29,6 +29,14 @@ def _unknown(kind: str, name: str, known) -> tuple[str, str]:
             f"did you mean '{close[0]}'?" if close else f"{kind}s are: {', '.join(map(str, known)) or 'none'}")
 
 
+def base_scenario(config):
+    """The effective scenario the sweeps start from (a name, or levers given inline)."""
+    from simcore.scenarios import effective_scenario
+
+    base = config.sensitivity.base
+    return effective_scenario(config, base) if isinstance(base, str) else base
+
+
 def ranged(section) -> list[str]:
     """Levers with both ``low`` and ``high``."""
     return [name for name, lever in section.levers.items() if lever.low is not None and lever.high is not None]
@@ -115,7 +123,6 @@ def check_sensitivity(config, segments: list[str], economics: dict | None = None
         metric_ref(section.sobol.metric, "sobol", "metric")
     if economics is not None and not problems:
         from simcore.scenarios import lever_problems
-        from simcore.sensitivity.run import base_scenario
 
         base = base_scenario(config)
         for name, lever in levers.items():

@@ -11,7 +11,7 @@ import pandas as pd
 from simcore._version import __version__
 from simcore.config.sensitivity import MetricSpec
 from simcore.errors import ConfigError, Problem
-from simcore.sensitivity.checks import check_sensitivity, ranged
+from simcore.sensitivity.checks import base_scenario, check_sensitivity, ranged
 from simcore.sensitivity.metrics import Metric
 from simcore.sensitivity.result import ANALYSES, SensitivityResult
 
@@ -143,18 +143,13 @@ def run_sensitivity(project, *, only: str | None = None, replications: int | Non
     return SensitivityResult(tables, manifest, tuple(validation.warnings))
 
 
-def base_scenario(config):
-    """The effective scenario the sweeps start from (a name, or levers given inline)."""
-    from simcore.scenarios import effective_scenario
-
-    base = config.sensitivity.base
-    return effective_scenario(config, base) if isinstance(base, str) else base
-
-
 def _config_hash(config) -> str:
-    from simcore.project import config_hash
+    """sha256 of the validated config, as a run's manifest gives it."""
+    import hashlib
+    import json
 
-    return config_hash(config)
+    text = json.dumps(config.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _solves(sweep, base, solves, levers, metric_of, seed, project, timings) -> dict:
