@@ -202,6 +202,22 @@ class Project:
         return plan_cs(self, replications=replications, seed=seed, budget=budget, headcount=headcount,
                        progress=progress, on_compile=on_compile)
 
+    def sensitivity(self, *, only: str | None = None, replications: int | None = None, seed: int | None = None,
+                    executor=None, chunk_replications: int | None = None, progress: Progress | None = None,
+                    on_compile: Callable[[], None] | None = None):
+        """Tornado, grids, solves, Sobol' indices and stress tests of the config's
+        ``sensitivity:`` section (:func:`simcore.sensitivity.run_sensitivity`); ``only``
+        one of ``tornado``, ``grid``, ``solve``, ``sobol``, ``stress``.
+
+        Returns
+        -------
+        simcore.sensitivity.SensitivityResult
+        """
+        from simcore.sensitivity import run_sensitivity
+
+        return run_sensitivity(self, only=only, replications=replications, seed=seed, executor=executor,
+                               chunk_replications=chunk_replications, progress=progress, on_compile=on_compile)
+
     # ------------------------------------------------------------------ steps
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -285,6 +301,11 @@ class Project:
         economics = self.economics()
         revenue = self.revenue()
         check_scenario_levers(self._config, book.segments, economics.economics,
+                              None if revenue is None else revenue.dynamics)
+        if self._config.sensitivity is not None:
+            from simcore.sensitivity.checks import check_sensitivity
+
+            check_sensitivity(self._config, book.segments, economics.economics,
                               None if revenue is None else revenue.dynamics)
         self._preflight(names, self._config.simulation.replications)
         return ValidationResult(segment_summary(book.customers), book, economics, tuple(names),

@@ -15,6 +15,7 @@ from simcore.config.economics import EconomicsConfig
 from simcore.config.retention import RetentionConfig
 from simcore.config.scenarios import ScenarioConfig
 from simcore.config.segments import SegmentsConfig
+from simcore.config.sensitivity import SensitivityConfig
 
 
 class AcquisitionConfig(StrictModel):
@@ -79,6 +80,8 @@ class Config(StrictModel):
     scenarios: list[ScenarioConfig] = Field(default_factory=list)
     cs_plan: CsPlanConfig | None = Field(
         None, description="Customer-success planning: tiers, reviews, headcount plan and optimiser (simcore plan-cs).")
+    sensitivity: SensitivityConfig | None = Field(
+        None, description="Sensitivity tables and stress tests: tornado, grids, solves, Sobol, stress (simcore sensitivity).")
 
     # Set by load_config, not by YAML: the folder relative paths are resolved against,
     # and where each scenario was written (file, line) for later messages.
