@@ -3,7 +3,7 @@
 The sweep is the demo book (``scenarios/demo/config.yaml``, fitted once) under a grid of
 price changes from month 3 (existing and new customers, -10% to +28% in 20 steps) with
 the churn response to each (10 elasticities, 0 to 1.8: the churn hazard multiplied by
-``1 + elasticity x max(change, 0)``): 200 compiled books of ``--replications`` each, one
+``(1 + change) ** elasticity``, the constant-elasticity form of the ``price_change`` lever): 200 compiled books of ``--replications`` each, one
 work unit per book. A scheduler and workers are started here as subprocesses on
 127.0.0.1 (``dask scheduler``, ``dask worker --nthreads 1`` with ``NUMBA_NUM_THREADS=1``
 in their environment: one numba thread each, so 2 workers use the 2 cores of the
@@ -68,7 +68,7 @@ def sweep_books(points: int, replications: int) -> list:
     books = []
     for change, elasticity in grid:
         price = (1.0, 1.0, 1.0, 1.0 + change)
-        churn = (1.0, 1.0, 1.0, 1.0 + elasticity * max(change, 0.0))
+        churn = (1.0, 1.0, 1.0, (1.0 + change) ** elasticity)
         levers = {name: replace(lever, price_multiplier_existing_by_month=price, price_multiplier_new_by_month=price,
                                 churn_hazard_multiplier_by_month=churn) for name, lever in baseline.items()}
         books.append(compile_book(fits, book.customers, economics.economics, dynamics=fit.dynamics, levers=levers,

@@ -46,7 +46,6 @@ import json
 import math
 import random
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -82,34 +81,28 @@ def workload(customers: int, replications: int):
 
 
 def demo_workload(replications: int):
-    """The demo book's compiled segments, baseline and every scenario, as the run command
-    compiles them (fits, revenue dynamics, economics and new cohorts' starting MRR)."""
-    from simcore.config import load_config
-    from simcore.derived import segment_economics
+    """The demo book's compiled segments, baseline and every scenario, as ``simcore run``
+    compiles them (``Project.simulate``: fits, revenue dynamics, economics and new
+    cohorts' starting MRR)."""
+    import simcore
+    from simcore.config import BASELINE
     from simcore.engine.compile import compile_book
-    from simcore.pipeline import new_customer_starting_mrr
     from simcore.scenarios import scenario_levers
-    from simcore.workflows import fit_book, load_segmented_book
 
-    config = load_config(DEMO_CONFIG)
-    segmented = load_segmented_book(config)
-    customers = segmented.customers
-    names = sorted(customers["segment"].astype(str).unique())
-    economics = segment_economics(config, customers, names, segmented.book.as_of).economics
-    report = fit_book(config, segmented)
-    fits = {name: result.fit for name, result in report.fits.results.items()}
-    dynamics = report.revenue.dynamics
-    starting_mrr = new_customer_starting_mrr(segmented.book, customers)
+    project = simcore.Project.from_config(DEMO_CONFIG)
+    config = project.config
+    book = project.book()
+    economics = project.economics()
+    fit = project.fit()
+    fits = {name: result.survival_model() for name, result in fit.fits.results.items()}
     segments = []
-    for scenario in ["baseline", *(s.name for s in config.scenarios)]:
-        levers = {name: replace(lever, new_customer_mrr=starting_mrr[name])
-                  if lever.new_customer_mrr is None and name in starting_mrr else lever
-                  for name, lever in scenario_levers(config, scenario, names).items()}
-        book = compile_book(fits, customers, economics, dynamics=dynamics, levers=levers,
-                            replications=replications, seed=config.simulation.seed,
-                            horizon_months=config.horizon_months, as_of=segmented.book.as_of,
-                            draw_method=config.retention.uncertainty)
-        segments.extend(book.segments)
+    for scenario in [BASELINE, *(s.name for s in config.scenarios)]:
+        compiled = compile_book(fits, book.customers, economics.economics, dynamics=fit.dynamics,
+                                levers=scenario_levers(config, scenario, book.segments, economics),
+                                replications=replications, seed=config.simulation.seed,
+                                horizon_months=config.horizon_months, as_of=book.book.as_of,
+                                draw_method=None)
+        segments.extend(compiled.segments)
     return segments
 
 

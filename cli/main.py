@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "run": "simcore.cli.run:run",
     "schema": "simcore.cli.schema:schema",
     "segments": "simcore.cli.segments:segments",
+    "sensitivity": "simcore.cli.sensitivity:sensitivity",
     "validate": "simcore.cli.validate:validate",
 }
 

@@ -15,9 +15,10 @@ The estimate (documented in the README, Limits):
   segment), one scenario's survival tables (replications x (longest tenure + horizon)
   x 2 per segment), the monthly series the summaries build (replications x horizon x 15
   per segment and for the total) and one block of scratch (64 x horizon^2);
-* time: customer-months simulated (replications x (active customers + new customers over
-  the horizon) x horizon, per scenario) at :data:`CUSTOMER_MONTHS_PER_SECOND`, a
-  conservative rate measured on two cores, plus bootstrap refits when
+* time: customer lifetimes simulated (replications x (active customers + new customers
+  over the horizon), per scenario) at :data:`LIFETIMES_PER_SECOND` — the engine's cost is
+  one draw and a table lookup per customer, whatever the horizon — plus a per-replication
+  cost of the tables (horizon squared per segment and scenario) and bootstrap refits when
   ``retention.uncertainty: bootstrap``.
 
 **Segments that cannot be fitted.** A segment without a single churn event has no
@@ -46,9 +47,13 @@ MEMORY_LIMIT_BYTES = 4 * 1024**3
 TIME_LIMIT_SECONDS = 3600.0
 #: Estimated time above which a run is refused even with ``allow_large`` (a week).
 HARD_TIME_LIMIT_SECONDS = 7 * 24 * 3600.0
-#: Simulated customer-months per second assumed by the time estimate (two cores; the
-#: engine measured 1.5e8 to 3e8 with an MRR history, faster without).
-CUSTOMER_MONTHS_PER_SECOND = 1.0e8
+#: Customer lifetimes per second assumed by the time estimate: a third or less of what the
+#: engine measured on two shared cores (57M to 117M a second on a book with an MRR
+#: history, about 200M with constant MRR; benchmarks/README.md).
+LIFETIMES_PER_SECOND = 2.0e7
+#: Table entries per second of the per-replication work (survival tables, folding the new
+#: cohorts: about horizon^2 per segment, scenario and replication).
+TABLE_ENTRIES_PER_SECOND = 2.0e8
 #: Seconds per bootstrap refit of one segment's family (a generous average).
 SECONDS_PER_BOOTSTRAP_REFIT = 0.05
 #: Histogram bins of the engine's value histograms (two per segment and scenario).
@@ -147,7 +152,9 @@ def estimate_run(config: Config, customers, acquisition_per_month: dict, scenari
     kept = len(names) * n_segments * (R * (6 * horizon + 11) * 8 + _HISTOGRAM_BYTES)
     summaries = (n_segments + 1) * R * horizon * 15 * 8
     scratch = _BLOCK * horizon * (horizon + 1) * 8 * 2
-    seconds = customer_months / CUSTOMER_MONTHS_PER_SECOND
+    lifetimes = customer_months / horizon
+    seconds = (lifetimes / LIFETIMES_PER_SECOND
+               + R * n_segments * len(names) * horizon * horizon / TABLE_ENTRIES_PER_SECOND)
     if config.retention.uncertainty == "bootstrap":
         seconds += R * n_segments * SECONDS_PER_BOOTSTRAP_REFIT
     return RunEstimate(kept + survival_bytes + summaries + scratch, seconds, int(replications), horizon,
@@ -206,7 +213,7 @@ def check_run_size(config: Config, estimate: RunEstimate, *, allow_large: bool |
     figures = (f"about {_size(estimate.memory_bytes)} of memory and {_duration(estimate.seconds)} "
                f"({estimate.replications:,} replications x {estimate.horizon_months} months x "
                f"{estimate.segments} segments x {estimate.scenarios} scenarios incl. the baseline, "
-               f"{estimate.customer_months:,.3g} customer-months)")
+               f"{estimate.customer_months / max(estimate.horizon_months, 1):,.3g} customer lifetimes)")
     limits = (f"this machine has {_size(available)}" if allow else
               f"simcore's limits are {_size(memory_limit)} and {_duration(time_limit)}")
     peak, field, source, line = estimate.largest_acquisition

@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from simcore._version import __version__
-from simcore.config import BASELINE, Config, load_config, validate_config_data
+from simcore.config import BASELINE, Config, config_hash, load_config, validate_config_data
 from simcore.errors import ConfigError, FitError, Problem
 from simcore.results import FitResult, RunResult, SegmentedBook, SegmentsResult, ValidationResult, run_tables
 from simcore.yamlio import LocatedYaml
@@ -207,6 +207,22 @@ class Project:
         return plan_cs(self, replications=replications, seed=seed, budget=budget, headcount=headcount,
                        progress=progress, on_compile=on_compile, executor=executor)
 
+    def sensitivity(self, *, only: str | None = None, replications: int | None = None, seed: int | None = None,
+                    executor=None, chunk_replications: int | None = None, progress: Progress | None = None,
+                    on_compile: Callable[[], None] | None = None):
+        """Tornado, grids, solves, Sobol' indices and stress tests of the config's
+        ``sensitivity:`` section (:func:`simcore.sensitivity.run_sensitivity`); ``only``
+        one of ``tornado``, ``grid``, ``solve``, ``sobol``, ``stress``.
+
+        Returns
+        -------
+        simcore.sensitivity.SensitivityResult
+        """
+        from simcore.sensitivity import run_sensitivity
+
+        return run_sensitivity(self, only=only, replications=replications, seed=seed, executor=executor,
+                               chunk_replications=chunk_replications, progress=progress, on_compile=on_compile)
+
     # ------------------------------------------------------------------ steps
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
@@ -290,6 +306,11 @@ class Project:
         economics = self.economics()
         revenue = self.revenue()
         check_scenario_levers(self._config, book.segments, economics.economics,
+                              None if revenue is None else revenue.dynamics)
+        if self._config.sensitivity is not None:
+            from simcore.sensitivity.checks import check_sensitivity
+
+            check_sensitivity(self._config, book.segments, economics.economics,
                               None if revenue is None else revenue.dynamics)
         self._preflight(names, self._config.simulation.replications)
         return ValidationResult(segment_summary(book.customers), book, economics, tuple(names),
@@ -517,13 +538,6 @@ def _settings_config(data: dict, as_of, settings: dict, source: str) -> Config:
     document = {"data": data, **({"segments": segments} if segments is not None else {}), **settings}
     return validate_config_data(LocatedYaml(document, {}, source), Path("."))
 
-
-def config_hash(config: Config) -> str:
-    """sha256 of the validated config (every setting, includes merged in, except where
-    the work runs)."""
-    # Where the work ran never changes a result, so it is not part of what the hash names.
-    text = json.dumps(config.model_dump(mode="json", exclude={"executor"}), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _fit_options(config: Config, segment: str) -> dict:

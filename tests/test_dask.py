@@ -3,7 +3,7 @@ on 127.0.0.1, started here as subprocesses, always torn down, every wait bounded
 
 What is proved: a run written through ``simcore run --scheduler`` is byte for byte the
 local run; a sweep of many compiled books, a customer-success plan and a backtest give
-exactly the local numbers; compiled books reach every worker once, before the units.
+exactly the local numbers, as do sensitivity sweeps; compiled books reach every worker once, before the units.
 Faults (a worker killed mid-run, a lost scheduler, other versions on the workers) are in
 ``test_dask_faults.py``; the settings and flags, which need no cluster, in
 ``test_dask_config.py``.
@@ -260,6 +260,22 @@ def test_books_reach_every_worker_once_and_tasks_carry_only_their_own(executor):
     unit = work_units([4, 4], 4)[1]
     shared = executor._shared_for(unit, books, scattered)
     assert list(shared) == [1] and shared[1] is scattered[1]
+
+
+def test_a_sensitivity_tornado_and_solve_are_identical_on_the_cluster(executor):
+    """``simcore sensitivity``'s sweep points (the demo's tornado: two points per lever,
+    and its break-even solves) as work units of 2 replications on two workers: the local
+    tables, number for number."""
+    from simcore import Project
+
+    project = Project.from_config(DEMO)
+    for only in ("tornado", "solve"):
+        local = project.sensitivity(only=only, replications=4, seed=3, executor=LocalExecutor())
+        remote = project.sensitivity(only=only, replications=4, seed=3, executor=executor, chunk_replications=2)
+        assert local.tables and sorted(local.tables) == sorted(remote.tables)
+        assert_same_tables(local.tables, remote.tables)
+        assert local.manifest["executor"] == "local" and remote.manifest["executor"].startswith("dask tcp://")
+        assert local.manifest["config_sha256"] == remote.manifest["config_sha256"]
 
 
 def test_the_customer_success_plan_is_identical_on_the_cluster(executor):

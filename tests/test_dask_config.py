@@ -63,7 +63,7 @@ def test_flags_override_the_file_and_a_scheduler_flag_alone_means_dask():
 
 
 def test_where_work_runs_does_not_change_the_config_hash():
-    from simcore.project import config_hash
+    from simcore.config import config_hash
 
     plain = config_from_text(BASE)
     remote = config_from_text(BASE + "executor: {scheduler: 'tcp://10.0.0.5:8786', chunk_replications: 10}\n")

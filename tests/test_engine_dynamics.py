@@ -152,8 +152,7 @@ def _walk_replication(segment, replication, count):
         u = ((z >> np.uint64(12)).astype(np.float64) + 0.5) / 2.0 ** 52
         path = (z & np.uint64(count - 1)).astype(np.int64)
         first = min(c0, s.new_churn_classes - 1)
-        table = _survival(s.hazard[r, :H] * s.new_hazard_factor[first:first + H],
-                          s.hazard_multiplier_new_tenure[:H])
+        table = _survival(s.hazard[r, :H], s.new_cohort_hazard_factor[first, :H])
         life = np.minimum(_lifetimes(np.tile(table, (n, 1)), u), H)
         calendar = c0 + months
         billed = (s.new_mrr * paths[path][:, :H] * s.price_new[calendar][None, :]
@@ -164,7 +163,7 @@ def _walk_replication(segment, replication, count):
         alive = months[None, :] < life[:, None]
         values.append((alive * d[None, :H] * contribution).sum(axis=1))
         cash = np.cumsum(contribution, axis=1)
-        reached = (cash >= s.new_acquisition_cost) & alive
+        reached = (cash >= s.new_acquisition_cost_by_cohort[c0]) & alive
         paybacks.append(np.where(reached.any(axis=1), reached.argmax(axis=1) + 1, H + 1))
         cohorts.append(np.full(n, c0))
         lives.append(life)

@@ -123,10 +123,12 @@ def test_new_churn_multiplier_acts_in_calendar_time_on_new_customers_only():
     base = _segment(ScenarioLevers(), fit=GeometricFit(h))
     eased = _segment(levers, fit=GeometricFit(h))
     expected = expected_values(eased)
-    # cohort c0: tenure month k is calendar month c0 + k; the factor applies from c >= start
+    # cohort c0: the decision after tenure month k is the renewal into calendar month
+    # c0 + k + 1, so the factor applies to it from c0 + k + 1 >= start on (the same
+    # convention as for existing customers: month c's factor acts on the renewal into c)
     for c0 in (0, 4, 10):
-        k_switch = max(start - c0, 0)
-        hand = np.concatenate([[1.0], np.cumprod([1 - h * (factor if c0 + k >= start else 1.0)
+        k_switch = max(start - c0 - 1, 0)
+        hand = np.concatenate([[1.0], np.cumprod([1 - h * (factor if c0 + k + 1 >= start else 1.0)
                                                   for k in range(H)])])
         np.testing.assert_allclose(expected.survival_new[0, c0], hand, rtol=1e-13)
         assert expected.survival_new[0, c0, k_switch] == pytest.approx((1 - h) ** k_switch)

@@ -106,7 +106,8 @@ def test_hazard_multiplier_acts_in_calendar_time():
     hand = np.cumprod([1 - min(1, segment.hazard[r, a + c] * m[c]) for c in range(30)])
     np.testing.assert_allclose(expected.survival_existing[r, g, 1:], hand)
     c0 = 5
-    hand_new = np.cumprod([1 - min(1, segment.hazard[r, k] * m[c0 + k]) for k in range(30)])
+    # the decision after tenure month k is the renewal into calendar month c0 + k + 1
+    hand_new = np.cumprod([1 - min(1, segment.hazard[r, k] * m[c0 + k + 1]) for k in range(30)])
     np.testing.assert_allclose(expected.survival_new[r, c0, 1:], hand_new)
 
 

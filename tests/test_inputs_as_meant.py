@@ -70,7 +70,7 @@ def test_percentages_above_100_are_written_with_the_sign():
                               "  - {name: s, price_change: {pct: '150%'}, cac_change: '-50%'}\n")
     assert config.discount_rate_annual == 1.0
     assert config.scenarios[0].price_change[0].pct == pytest.approx(1.5)
-    assert config.scenarios[0].cac_change.pct == pytest.approx(-0.5)
+    assert config.scenarios[0].cac_change[0].pct == pytest.approx(-0.5)
 
 
 def test_pct_10_in_a_price_change_is_caught_by_validate(tmp_path):
@@ -265,7 +265,9 @@ def test_absurd_money_in_the_config_is_refused():
 
 
 def test_absurd_customer_success_cost_is_refused():
-    with pytest.raises(ConfigError, match="a covered account would cost") as error:
+    # A CSM covers at least one account: 1e-9 (or 0.5) accounts per CSM is a typo.
+    with pytest.raises(ConfigError, match="greater than or equal to 1") as error:
         config_from_text(BASE + "scenarios:\n  - name: s\n    cs_coverage: {accounts_per_csm: 1.0e-9, "
                          "cost_per_csm_per_year: 120000}\n", source="c.yaml")
     assert error.value.problems[0].line == 8
+    assert error.value.problems[0].field == "scenarios.0.cs_coverage.accounts_per_csm"

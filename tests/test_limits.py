@@ -84,7 +84,7 @@ def test_allow_large_lifts_the_soft_limits_only(tmp_path):
 
     config = config_from_text(CONFIG)
     customers = pd.DataFrame({"segment": ["a"] * 1000, "tenure_months": 5, "churned": False})
-    slow = estimate_run(config, customers, {"a": 100_000_000.0}, [], 10)
+    slow = estimate_run(config, customers, {"a": 1_000_000_000.0}, [], 10)
     assert TIME_LIMIT_SECONDS < slow.seconds < 7 * 86400
     with pytest.raises(ConfigError):
         check_run_size(config, slow)

@@ -162,7 +162,7 @@ def test_scenario_levers_read_as_set_in_words():
     ]
     rows = {r["scenario"]: r for r in scenario_levers({"scenarios": [s.model_dump(mode="json") for s in scenarios]})}
     assert rows["price_up"]["levers"] == ("price change: {pct +10%, from month 3, applies to all}; "
-                                          "price elasticity of churn: 0.8")
+                                          "price elasticity of churn: {elasticity 0.8}")
     assert rows["prepay"]["levers"].startswith("discount: {pct 15%, duration months 12, eligible share 40%")
     assert rows["prepay"]["description"] == "Prepay a year at 15% off."
     # Only what the scenario sets: no "price elasticity of churn: 0" from the defaults.

@@ -234,7 +234,7 @@ def test_extends_inherits_and_overrides():
     config = config_from_text(text)
     b = effective_scenario(config, "b")
     assert b.price_change[0].pct == pytest.approx(0.10)
-    assert b.price_elasticity_of_churn == 1.0
+    assert [e.elasticity for e in b.price_elasticity_of_churn] == [1.0]
     assert b.acquisition_multiplier[0].factor == 0.6
     assert effective_scenario(config, "a").acquisition_multiplier == []
 

@@ -69,7 +69,7 @@ class CutoffForecast:
 def cutoff_config(config, months: int):
     """The project's config for a forecast made at a cutoff (see the module notes)."""
     retention = config.retention.model_copy(update={"saved_fits": None})
-    return config.model_copy(update={"horizon_months": int(months), "scenarios": [], "include": [],
+    return config.model_copy(update={"horizon_months": int(months), "scenarios": [], "include": [], "sensitivity": None,
                                      "retention": retention})
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import numbers
 import platform
 import time
@@ -26,6 +24,7 @@ from simcore.backtest.hindsight import family_table
 from simcore.backtest.rates import calibration_table, transitions
 from simcore.backtest.recalibration import assumptions, recalibration_table
 from simcore.backtest.result import BacktestResult
+from simcore.config import config_hash
 from simcore.errors import ConfigError, Problem
 from simcore.executors import executor_for
 
@@ -55,11 +54,6 @@ def _check_settings(replications, seed) -> None:
     if problems:
         raise ConfigError(problems)
 
-
-def _config_hash(config) -> str:
-    # Where the work ran never changes a result (as simcore.project.config_hash).
-    text = json.dumps(config.model_dump(mode="json", exclude={"executor"}), sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None, seed: int | None = None,
@@ -189,7 +183,7 @@ def run_backtest(project, cutoffs: Sequence, *, replications: int | None = None,
         "command": "backtest",
         "name": config.name,
         "config_file": config.source,
-        "config_sha256": _config_hash(config),
+        "config_sha256": config_hash(config),
         "data_sha256": full.book.data_hash,
         "as_of": as_of.date().isoformat(),
         "cutoffs": [{"cutoff": c.label, "given": c.given, "months": c.months} for c in checked],

@@ -16,6 +16,7 @@ from simcore.config.executor import ExecutorConfig
 from simcore.config.retention import RetentionConfig
 from simcore.config.scenarios import ScenarioConfig
 from simcore.config.segments import SegmentsConfig
+from simcore.config.sensitivity import SensitivityConfig
 
 
 class AcquisitionConfig(StrictModel):
@@ -83,6 +84,8 @@ class Config(StrictModel):
     executor: ExecutorConfig = Field(
         ExecutorConfig(), description="Where the simulations run: here (default) or on a Dask cluster; never "
         "changes results.")
+    sensitivity: SensitivityConfig | None = Field(
+        None, description="Sensitivity tables and stress tests: tornado, grids, solves, Sobol, stress (simcore sensitivity).")
 
     # Set by load_config, not by YAML: the folder relative paths are resolved against,
     # and where each scenario was written (file, line) for later messages.
@@ -104,3 +107,14 @@ class Config(StrictModel):
         """A path from the config, relative to the config file's folder."""
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+
+def config_hash(config: Config) -> str:
+    """sha256 of the validated config (every setting, includes merged in), as every
+    manifest gives it. The ``executor:`` section is left out: where the work runs never
+    changes a result."""
+    import hashlib
+    import json
+
+    text = json.dumps(config.model_dump(mode="json", exclude={"executor"}), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

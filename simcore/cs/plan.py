@@ -69,7 +69,7 @@ def _cap(plan, budget, headcount):
 
 def _manifest(project, command: str, replications: int, seed: int, timings: dict, **extra) -> dict:
     from simcore._version import __version__
-    from simcore.project import config_hash
+    from simcore.config import config_hash
 
     config, book = project.config, project.book()
     as_of = book.book.as_of

@@ -176,6 +176,61 @@ cs_plan:
       expansion_multiplier: 1.05
   optimise:
     headcount: 70              # most CSMs (all tiers) the plan may need in any month; or budget_per_year
+""" + DEMO_SENSITIVITY
+
+
+#: The demo's sensitivity section (`simcore sensitivity config.yaml`).
+DEMO_SENSITIVITY = """
+# Sensitivity tables and stress tests: `simcore sensitivity config.yaml`. Every sweep
+# point is simulated with the same seed (common random numbers), so each change is a
+# paired difference with a small Monte Carlo error. The sweeps start from the baseline
+# plus the assumed responses of churn and of new sales to price (which do nothing until
+# a price lever moves): churn hazard x (price ratio)^e for customers who saw the change,
+# new sales x (price ratio)^-1.
+sensitivity:
+  base:
+    name: price_response
+    price_elasticity_of_churn:
+      - {elasticity: 1.5, segments: [self_serve, power_user]}
+      - {elasticity: 0.6, segments: [enterprise, mid_market]}
+    price_elasticity_of_acquisition: 1.0
+  replications: 200
+  metric: total_value          # existing customers' remaining value + new customers' profit, all segments
+  levers:                      # each lever is a scenario lever with its value left open
+    price: {lever: price_change, low: -10%, high: 10%, from_month: 3}
+    churn_elasticity: {lever: price_elasticity_of_churn, low: 0.4, high: 2.4, values: [0.4, 0.8, 1.2, 1.6, 2.0, 2.4]}
+    churn: {lever: churn_multiplier, low: 0.8, high: 1.25}
+    acquisition: {lever: acquisition_multiplier, low: 0.8, high: 1.2}
+    expansion: {lever: expansion_multiplier, low: 0.7, high: 1.3}
+    contraction: {lever: contraction_multiplier, low: 0.7, high: 1.3}
+    cac: {lever: cac_change, low: -20%, high: 20%}
+    cost_to_serve: {lever: cost_to_serve_change, low: -20%, high: 20%}
+    margin: {lever: gross_margin_change, low: -3%, high: 3%}
+    discount_rate: {lever: discount_rate_annual, low: 6%, high: 14%}
+    price_rise: {lever: price_change, low: 0%, high: 60%, from_month: 3, values: [0%, 10%, 20%, 30%, 40%, 50%]}
+    enterprise_cac: {lever: cac_change, segments: [enterprise], low: -50%, high: 200%}
+    self_serve_churn: {lever: churn_multiplier, segments: [self_serve], low: 1, high: 4}
+    churn_first_year: {lever: churn_multiplier, months: [0, 11], low: 1, high: 20}
+  tornado:
+    levers: [price, churn_elasticity, churn, acquisition, expansion, contraction, cac, cost_to_serve, margin, discount_rate]
+  grids:
+    - {name: price_vs_churn_elasticity, x: price_rise, y: churn_elasticity}
+  solve:
+    - {name: best_price_rise, lever: price_rise, maximise: true}
+    - {name: self_serve_break_even_churn, lever: self_serve_churn, metric: {metric: total_value, segment: self_serve, population: new}, target: 0}
+    - {name: enterprise_cac_for_ltv_cac_3, lever: enterprise_cac, metric: {metric: ltv_to_cac, segment: enterprise}, target: 3}
+  sobol: {levers: [price, churn, acquisition, cac, margin], samples: 64, replications: 50}
+  stress:
+    templates: [mild, severe, downturn_year]
+    library:
+      - name: downturn_year
+        description: The downturn_stress scenario -- churn x1.5, new sales -40%, contraction x1.5 in months 6 to 18.
+        churn_multiplier: [{months: [6, 18], factor: 1.5}]
+        acquisition_multiplier: [{months: [6, 18], factor: 0.6}]
+        contraction_multiplier: [{months: [6, 18], factor: 1.5}]
+    reverse:
+      # What churn multiplier over the first 12 months makes cumulative cash negative by month 24?
+      - {name: churn_that_empties_the_cash_by_month_24, lever: churn_first_year, metric: {metric: cumulative_cash, month: 24}, target: 0}
 """
 
 
@@ -187,19 +242,22 @@ def demo_scenarios_text() -> str:
 # projection start (month 0 = the month after as_of); windows include both ends.
 scenarios:
   - name: price_increase
-    description: List price +10% for every customer from month 3; churn hazard rises 0.8% per 1% of price.
+    description: List price +10% for every customer from month 3; customers who saw the rise churn x1.1^e (e = 1.5 self-serve and power users, 0.6 enterprise and mid-market); new sales x1.1^-1.
     price_change: {pct: 10%, from_month: 3, applies_to: all}
-    price_elasticity_of_churn: 0.8
+    price_elasticity_of_churn:
+      - {elasticity: 1.5, segments: [self_serve, power_user]}
+      - {elasticity: 0.6, segments: [enterprise, mid_market]}
+    price_elasticity_of_acquisition: 1.0
 
   - name: annual_prepay_discount
     description: New customers may prepay a year at 15% off; 40% do, and they churn 70% less that year.
     discount: {pct: 15%, duration_months: 12, eligible_share: 40%, churn_multiplier: 0.3, applies_to: new}
 
   - name: downturn_stress
-    description: A downturn year -- churn x1.5 and new sales -40% in months 6 to 18, contraction events x1.5.
+    description: A downturn year -- churn x1.5, new sales -40% and contraction events x1.5 in months 6 to 18.
     churn_multiplier: [{months: [6, 18], factor: 1.5}]
     acquisition_multiplier: [{months: [6, 18], factor: 0.6}]
-    contraction_multiplier: 1.5
+    contraction_multiplier: [{months: [6, 18], factor: 1.5}]
 
   - name: cs_investment
     description: One CSM per 40 enterprise and mid-market accounts at 120k a year; covered accounts churn 20% less and expand 30% more often.

@@ -65,6 +65,9 @@ class SegmentAccumulators:
     bounds : (2, 2) float64
     payback : (H + 2,) int64
         New customers by payback months (index ``H + 1`` = not within the horizon).
+    payback_by_replication : (R, H + 2) int64
+        The same per replication (``payback`` is their sum), for statistics of the
+        payback month whose Monte Carlo error is wanted (sensitivity sweeps).
     """
 
     totals: np.ndarray
@@ -73,6 +76,7 @@ class SegmentAccumulators:
     histogram: np.ndarray
     bounds: np.ndarray
     payback: np.ndarray
+    payback_by_replication: np.ndarray
 
 
 def empty_accumulators(segment: "CompiledSegment", n_bins: int, rows: int | None = None) -> SegmentAccumulators:
@@ -84,9 +88,10 @@ def empty_accumulators(segment: "CompiledSegment", n_bins: int, rows: int | None
     totals[:, [EXISTING_MAX, NEW_MAX]] = -np.inf
     return SegmentAccumulators(
         totals=totals, monthly=np.zeros((R, 2, 3, H)),
-        acquisition_spend=segment.cohort_counts * segment.new_acquisition_cost,
+        acquisition_spend=segment.cohort_counts * segment.new_acquisition_cost_by_cohort,
         histogram=np.zeros((2, n_bins + 2), dtype=np.int64),
-        bounds=segment.histogram_bounds.copy(), payback=np.zeros(H + 2, dtype=np.int64))
+        bounds=segment.histogram_bounds.copy(), payback=np.zeros(H + 2, dtype=np.int64),
+        payback_by_replication=np.zeros((R, H + 2), dtype=np.int64))
 
 
 def merge_accumulators(parts: "list[SegmentAccumulators]") -> SegmentAccumulators:
@@ -104,6 +109,7 @@ def merge_accumulators(parts: "list[SegmentAccumulators]") -> SegmentAccumulator
         histogram=np.sum([p.histogram for p in parts], axis=0),
         bounds=first.bounds.copy(),
         payback=np.sum([p.payback for p in parts], axis=0),
+        payback_by_replication=np.concatenate([p.payback_by_replication for p in parts]),
     )
 
 
@@ -121,12 +127,13 @@ def add_existing_ends(segment: "CompiledSegment", ends: np.ndarray, monthly: np.
 
     A customer with ``L`` projected payments is active in months ``c < L``, so the
     active totals of month ``c`` are the records with ``L > c``: a reverse cumulative
-    sum. Its MRR in month ``c`` is the expected one, ``m g^(c+1)`` times the price
-    factor (``g = 1`` without expansion or contraction; see :mod:`simcore.engine.kernels`).
+    sum. Its MRR in month ``c`` is the expected one, ``m prod_{c'<=c} g(c')`` times the
+    price factor (``g = 1`` without expansion or contraction; see
+    :mod:`simcore.engine.kernels`).
     """
     H = segment.horizon_months
     active = np.cumsum(ends[:, :, ::-1], axis=2)[:, :, ::-1][:, :, 1:]
-    mrr = active[:, 1] * (segment.price_existing[:H] * segment.mrr_growth[1:H + 1])
+    mrr = active[:, 1] * (segment.price_existing[:H] * segment.existing_mrr_growth)
     monthly[:, 0] += active[:, 0]
     monthly[:, 1] += mrr
     monthly[:, 2] += (mrr * segment.contribution_margin[:H] - active[:, 2] * segment.cost_multiplier[:H]
@@ -137,8 +144,8 @@ def new_monthly_mrr(segment: "CompiledSegment") -> np.ndarray:
     """(H, H) expected MRR of an active new customer: [acquisition month, tenure month]."""
     H = segment.horizon_months
     calendar = np.arange(H)[:, None] + np.arange(H)[None, :]
-    return (segment.new_mrr * segment.price_new[calendar]
-            * (segment.price_new_tenure[:H] * segment.mrr_growth[:H])[None, :])
+    return (segment.new_mrr * segment.price_new[calendar] * segment.price_new_tenure[None, :H]
+            * segment.new_mrr_growth)
 
 
 def new_monthly_contribution(segment: "CompiledSegment") -> np.ndarray:

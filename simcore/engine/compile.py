@@ -34,6 +34,12 @@ from simcore.economics.segments import baseline_acquisition_per_month, mean_know
 from simcore.engine.compiled import CompiledBook, CompiledSegment
 from simcore.engine.levers import ScenarioLevers, schedule
 from simcore.engine.protocols import MrrDynamics, SurvivalModel
+from simcore.engine.schedules import (
+    cumulative_growth,
+    distinct_cohorts,
+    existing_churn_response,
+    new_churn_response,
+)
 from simcore.errors import ConfigError, FitError, Problem
 
 __all__ = [
@@ -187,6 +193,26 @@ def _growth_allowance(p: float, log_mean: float, log_sd: float, months: int) -> 
     return abs(log_mean) * events + 2.0 * log_sd * np.sqrt(events)
 
 
+def _pool_correction(revenue_weight: np.ndarray, new_growth: np.ndarray, tail_growth: float) -> np.ndarray:
+    """``(H, H + 1)`` factors that make the pooled per-customer revenue of a new customer
+    exact on average given its lifetime when expansion or contraction probabilities vary
+    by calendar month.
+
+    The pool's paths are drawn with the probabilities of the last calendar month (the
+    ones every late cohort sees), so for cohort ``c0`` and lifetime ``L`` their expected
+    revenue is ``sum_{k<L} w(c0, k) g^k``; the cohort's own is ``sum_{k<L} w(c0, k)
+    E[N_k | c0]``. The ratio corrects the mean; the spread of the events within the
+    windows stays that of the last month's probabilities (an approximation, measured
+    against the reference engine in the tests).
+    """
+    H = revenue_weight.shape[0]
+    exact = np.cumsum(revenue_weight * new_growth, axis=1)
+    pooled = np.cumsum(revenue_weight * tail_growth ** np.arange(H)[None, :], axis=1)
+    tiny = 1e-12 * max(float(np.abs(pooled).max()), 1e-300)
+    ratio = np.where(np.abs(pooled) > tiny, exact / np.where(np.abs(pooled) > tiny, pooled, 1.0), 1.0)
+    return np.concatenate([np.ones((H, 1)), ratio], axis=1)
+
+
 def compile_segment(
     name: str,
     fit: SurvivalModel,
@@ -296,6 +322,17 @@ def compile_segment(
     hazard_multiplier_new = schedule(levers.churn_hazard_multiplier_new_by_month, calendar, 1.0)
     hazard_multiplier_new_tenure = schedule(levers.new_customer_churn_multiplier_by_tenure_month,
                                             H, 1.0)
+    existing_hazard_factor = (hazard_multiplier * hazard_multiplier_existing
+                              * existing_churn_response(levers.churn_steps_existing, calendar))
+    months = np.arange(H)
+    calendar_index = months[:, None] + months[None, :]          # [c0, k] -> c0 + k
+    # New customers: the decision after tenure month k is into calendar month c0 + k + 1,
+    # and their churn response depends on when they were acquired, so every factor is
+    # tabulated per cohort; cohorts from the last distinct row on share it.
+    new_hazard_factor = hazard_multiplier * hazard_multiplier_new
+    cohort_hazard = (new_hazard_factor[calendar_index + 1] * hazard_multiplier_new_tenure[None, :]
+                     * new_churn_response(levers.churn_steps_new, H))
+    new_churn_classes = distinct_cohorts(cohort_hazard)
     price_existing = schedule(levers.price_multiplier_existing_by_month, calendar, 1.0)
     price_new = schedule(levers.price_multiplier_new_by_month, calendar, 1.0)
     price_new_tenure = schedule(levers.new_customer_price_multiplier_by_tenure_month, H, 1.0)
@@ -309,7 +346,8 @@ def compile_segment(
         raise ConfigError(Problem(message, "make the change smaller", field="gross_margin_change_by_month"))
     contribution_margin = gross_margin - economics.infrastructure_cost_share
     cost_multiplier = schedule(levers.cost_to_serve_multiplier_by_month, calendar, 1.0)
-    extra_cost = np.full(calendar, float(levers.extra_cost_to_serve_per_month), dtype=_FLOAT)
+    extra_cost = float(levers.extra_cost_to_serve_per_month) + schedule(
+        levers.extra_cost_to_serve_by_month, calendar, 0.0)
     discount = d ** np.arange(calendar + 1, dtype=_FLOAT)
 
     # ------------------------------------------------------------- new customers
@@ -324,26 +362,47 @@ def compile_segment(
     new_mrr = float(levers.new_customer_mrr) if levers.new_customer_mrr is not None \
         else mean_known_mrr(customers, economics.default_mrr)
     new_cost = economics.cost_to_serve_per_month
-    new_cac = economics.cac * levers.cac_multiplier
+    # CAC by acquisition month (a CAC window charges the customers acquired in it).
+    cac_by_cohort = economics.cac * levers.cac_multiplier * schedule(levers.cac_multiplier_by_month, H, 1.0)
     new_onboarding = economics.onboarding_cost * levers.onboarding_cost_multiplier
+    acquisition_by_cohort = cac_by_cohort + new_onboarding
+    # Cohort sizes are the same in every replication, so the mean acquisition cost per
+    # new customer is a number, and unit profit = value - that number exactly on average.
+    weights = cohort_counts if cohort_counts.sum() > 0 else np.eye(H, 1, dtype=np.int64).ravel()
+    new_cac = float(np.average(cac_by_cohort, weights=weights))
     acquisition_cost = new_cac + new_onboarding
 
     # ------------------------------------------------------------ derived tables
     dyn = _dynamics_values(dynamics, levers, name)
-    p_expansion, expansion_mean, expansion_sd, p_contraction, contraction_mean, contraction_sd = dyn
-    growth_factor = expected_event_factor(*dyn)
-    # Expected MRR factor after t events, E[N_t] = g^t (exactly 1 without dynamics).
+    p_expansion_base, expansion_mean, expansion_sd, p_contraction_base, contraction_mean, contraction_sd = dyn
+    p_expansion_by_month = p_expansion_base * schedule(levers.expansion_multiplier_by_month, calendar, 1.0)
+    p_contraction_by_month = p_contraction_base * schedule(levers.contraction_multiplier_by_month, calendar, 1.0)
+    worst = int(np.argmax(p_expansion_by_month + p_contraction_by_month))
+    message = revenue_event_problem(float(p_expansion_by_month[worst]), float(p_contraction_by_month[worst]))
+    if message:
+        raise ConfigError(Problem(f"segment {name!r} in month {worst} after the scenario multipliers: {message}",
+                                  "lower the expansion or contraction multiplier of that month",
+                                  field=f"segments.{name}"))
+    p_expansion, p_contraction = float(p_expansion_by_month[-1]), float(p_contraction_by_month[-1])
+    growth_by_month = expected_event_factor(p_expansion_by_month, expansion_mean, expansion_sd,
+                                            p_contraction_by_month, contraction_mean, contraction_sd)
+    growth_factor = float(growth_by_month[-1])
+    calendar_dynamics = bool(np.any(p_expansion_by_month != p_expansion)
+                             or np.any(p_contraction_by_month != p_contraction))
+    # Expected MRR factor by month: E[N] is the product of the months' expected event
+    # factors (exactly g^t when the probabilities do not vary by month).
+    if calendar_dynamics:
+        existing_growth, new_growth = cumulative_growth(growth_by_month, H)
+    else:
+        existing_growth = growth_factor ** np.arange(1, H + 1, dtype=_FLOAT)
+        new_growth = np.broadcast_to(growth_factor ** months.astype(_FLOAT), (H, H))
     mrr_growth = growth_factor ** np.arange(H + 1, dtype=_FLOAT)
-    months = np.arange(H)
     existing_path_weight = discount[:H] * price_existing[:H] * contribution_margin[:H]
-    existing_margin_prefix = np.concatenate(
-        [[0.0], np.cumsum(existing_path_weight * mrr_growth[1:])])
+    existing_margin_prefix = np.concatenate([[0.0], np.cumsum(existing_path_weight * existing_growth)])
     existing_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * cost_multiplier[:H])])
     existing_extra_cost_prefix = np.concatenate([[0.0], np.cumsum(discount[:H] * extra_cost[:H])])
-    calendar_index = months[:, None] + months[None, :]          # [c0, k] -> c0 + k
     new_fixed_cost = new_cost * cost_multiplier + extra_cost     # y(c), by calendar month
-    monthly_contribution = (new_mrr * price_new[calendar_index]
-                            * (price_new_tenure * mrr_growth[:H])[None, :]
+    monthly_contribution = (new_mrr * price_new[calendar_index] * price_new_tenure[None, :] * new_growth
                             * contribution_margin[calendar_index]
                             - new_cost * cost_multiplier[calendar_index]
                             - extra_cost[calendar_index])
@@ -351,22 +410,23 @@ def compile_segment(
         [np.zeros((H, 1)), np.cumsum(monthly_contribution * discount[None, :H], axis=1)], axis=1)
     cumulative_cash = np.cumsum(monthly_contribution, axis=1)
     new_payback_months = np.full(H, H + 1, dtype=np.int64)
-    if acquisition_cost <= 0.0:
-        new_payback_months[:] = 0
-    else:
-        reached = cumulative_cash >= acquisition_cost
-        hit = reached.any(axis=1)
-        new_payback_months[hit] = reached[hit].argmax(axis=1) + 1
+    reached = cumulative_cash >= acquisition_by_cohort[:, None]
+    hit = reached.any(axis=1)
+    new_payback_months[hit] = reached[hit].argmax(axis=1) + 1
+    new_payback_months[acquisition_by_cohort <= 0.0] = 0
     # Schedules of the pool of MRR paths (see simcore.engine.kernels).
     new_calendar_margin = price_new * contribution_margin        # x(c)
     margin_changes = np.flatnonzero(new_calendar_margin[1:] != new_calendar_margin[:-1]) + 1
     new_fixed_cost_prefix = np.concatenate(
         [np.zeros((H, 1)),
          np.cumsum(new_fixed_cost[calendar_index] * discount[None, :H], axis=1)], axis=1)
+    new_pool_correction = _pool_correction(discount[:H] * price_new_tenure[None, :]
+                                           * new_calendar_margin[calendar_index], new_growth,
+                                           growth_factor) if calendar_dynamics else np.zeros((0, 0))
 
     # H event opportunities: an existing customer's every projected month is a renewal,
     # month 0 included.
-    log_up = _growth_allowance(p_expansion, expansion_mean, expansion_sd, H)
+    log_up = _growth_allowance(float(p_expansion_by_month.max()), expansion_mean, expansion_sd, H)
     growth = np.exp(log_up)
     positive_margin = np.sum(discount[:H] * price_existing[:H] * np.maximum(contribution_margin[:H], 0))
     negative_margin = np.sum(discount[:H] * price_existing[:H] * np.minimum(contribution_margin[:H], 0))
@@ -380,7 +440,7 @@ def compile_segment(
                            - max_cost * existing_cost_prefix[-1]
                            - existing_extra_cost_prefix[-1], 0.0),
                        positive_margin * max_mrr * growth]
-    if p_expansion > 0.0 or p_contraction > 0.0:
+    if p_expansion_by_month.max() > 0.0 or p_contraction_by_month.max() > 0.0:
         fixed_part = new_cost * cost_multiplier[calendar_index] + extra_cost[calendar_index]
         revenue_part = monthly_contribution + fixed_part
         weighted = discount[None, :H] * revenue_part
@@ -402,14 +462,16 @@ def compile_segment(
         hazard_multiplier_existing=hazard_multiplier_existing,
         hazard_multiplier_new=hazard_multiplier_new,
         hazard_multiplier_new_tenure=hazard_multiplier_new_tenure,
-        existing_hazard_factor=hazard_multiplier * hazard_multiplier_existing,
-        new_hazard_factor=hazard_multiplier * hazard_multiplier_new,
+        existing_hazard_factor=existing_hazard_factor, new_hazard_factor=new_hazard_factor,
+        new_cohort_hazard_factor=np.ascontiguousarray(cohort_hazard[:new_churn_classes]),
         group_tenure=group_tenure, customer_group=customer_group,
         customer_key=np.ascontiguousarray(keys, dtype=np.uint64),
         customer_mrr=np.ascontiguousarray(mrr), customer_cost_per_month=np.ascontiguousarray(cost),
         customer_cac=cac_paid, cohort_counts=cohort_counts, new_mrr=new_mrr,
         new_cost_per_month=new_cost, new_cac=new_cac, new_onboarding_cost=new_onboarding,
-        new_acquisition_cost=acquisition_cost, price_existing=price_existing,
+        new_acquisition_cost=acquisition_cost,
+        new_acquisition_cost_by_cohort=np.ascontiguousarray(acquisition_by_cohort),
+        price_existing=price_existing,
         price_new=price_new, price_new_tenure=price_new_tenure, gross_margin=gross_margin,
         contribution_margin=contribution_margin, cost_multiplier=cost_multiplier,
         extra_cost_per_month=extra_cost, discount=discount,
@@ -417,6 +479,9 @@ def compile_segment(
         existing_extra_cost_prefix=existing_extra_cost_prefix,
         new_value_table=np.ascontiguousarray(new_value_table),
         new_payback_months=new_payback_months, mrr_growth=mrr_growth,
+        existing_mrr_growth=existing_growth, new_mrr_growth=np.ascontiguousarray(new_growth),
+        p_expansion_by_month=p_expansion_by_month, p_contraction_by_month=p_contraction_by_month,
+        new_pool_correction=np.ascontiguousarray(new_pool_correction),
         existing_path_weight=np.ascontiguousarray(existing_path_weight),
         new_path_weight=np.ascontiguousarray(discount[:H] * price_new_tenure),
         new_calendar_margin=np.ascontiguousarray(new_calendar_margin),
@@ -424,8 +489,9 @@ def compile_segment(
         new_first_change=np.searchsorted(margin_changes, months, side="right").astype(np.int64),
         new_fixed_cost=np.ascontiguousarray(new_fixed_cost),
         new_fixed_cost_prefix=np.ascontiguousarray(new_fixed_cost_prefix),
-        new_payback_classes=_cohort_classes(H, new_calendar_margin, new_fixed_cost),
-        new_churn_classes=_cohort_classes(H, hazard_multiplier * hazard_multiplier_new),
+        new_payback_classes=max(_cohort_classes(H, new_calendar_margin, new_fixed_cost),
+                                _cohort_classes(H, acquisition_by_cohort)),
+        new_churn_classes=new_churn_classes,
         p_expansion=p_expansion,
         expansion_log_mean=expansion_mean, expansion_log_sd=expansion_sd,
         p_contraction=p_contraction, contraction_log_mean=contraction_mean,

@@ -35,9 +35,16 @@ class CompiledSegment:
         customers only, by projection month.
     hazard_multiplier_new_tenure : (H,) float64
         Factor ``m_tenure(k)`` on a new customer's hazard by its tenure month ``k``.
-    existing_hazard_factor, new_hazard_factor : (2H,) float64
-        The calendar factors the kernels use: ``m(c) m_existing(c)`` and
-        ``m(c) m_new(c)``.
+    existing_hazard_factor : (2H,) float64
+        The calendar factor the existing-customer kernels use on the decision into
+        month ``c``: ``m(c) m_existing(c) R_existing(c)`` (``R``: churn responses to
+        price steps, see :mod:`simcore.engine.levers`).
+    new_hazard_factor : (2H,) float64
+        The calendar part ``m(c) m_new(c)`` of a new customer's factor.
+    new_cohort_hazard_factor : (C, H) float64
+        What the new-customer kernels use: row ``c0`` (cohorts ``c0 >= C - 1`` share the
+        last row), column ``k`` the factor on the decision after tenure month ``k``, into
+        calendar month ``c = c0 + k + 1``: ``m(c) m_new(c) m_tenure(k) R_new(c0, c)``.
     group_tenure : (G,) int64
         Tenure (completed months) of each tenure group of existing customers.
     customer_group, customer_key, customer_mrr, customer_cost_per_month : (N,)
@@ -51,7 +58,11 @@ class CompiledSegment:
         Starting MRR, fixed monthly cost to serve and one-off acquisition cost
         (CAC x multiplier + onboarding x multiplier) of a new customer.
     new_cac, new_onboarding_cost : float
-        The two parts of ``new_acquisition_cost``.
+        The two parts of ``new_acquisition_cost``; with a CAC that varies by acquisition
+        month, ``new_cac`` and ``new_acquisition_cost`` are the means over the new
+        customers (cohort sizes are the same in every replication).
+    new_acquisition_cost_by_cohort : (H,) float64
+        CAC + onboarding of a customer acquired in each projection month.
     price_existing, price_new : (2H,) float64
         Calendar price factors for existing and new customers.
     price_new_tenure : (H,) float64
@@ -68,10 +79,21 @@ class CompiledSegment:
     discount : (2H + 1,) float64
         ``d ** t`` for ``t = 0..2H``.
     mrr_growth : (H + 1,) float64
-        Expected MRR factor after ``t`` expansion / contraction opportunities,
-        ``E[N_t] = g^t`` with ``g`` = :func:`expected_event_factor` (all ones without
-        dynamics). An existing customer has had ``c + 1`` of them by projection month
-        ``c``, a new one ``k`` by its tenure month ``k``.
+        ``g^t`` with ``g`` = :func:`expected_event_factor` at the probabilities of the
+        last calendar month (all ones without dynamics).
+    existing_mrr_growth : (H,) float64
+        Expected MRR factor of an existing customer paying projection month ``c``:
+        ``prod_{c'<=c} g(c')`` (``g^(c+1)`` when the probabilities do not vary by month).
+    new_mrr_growth : (H, H) float64
+        ``[c0, k]``: expected MRR factor of a new customer of cohort ``c0`` in tenure
+        month ``k``, ``prod_{t=1..k} g(c0 + t)``.
+    p_expansion_by_month, p_contraction_by_month : (2H,) float64
+        Probability of an expansion / contraction event before the payment of calendar
+        month ``c``.
+    new_pool_correction : (H, H + 1) float64, or (0, 0)
+        With probabilities that vary by month: the factor on a new customer's pooled
+        revenue that makes it exact on average given its lifetime (see
+        :func:`simcore.engine.compile._pool_correction`); empty otherwise.
     existing_margin_prefix, existing_cost_prefix, existing_extra_cost_prefix : (H + 1,) float64
         ``A(L) = sum_{c<L} d^c price_existing(c) contribution_margin(c) g^(c+1)``,
         ``B(L) = sum_{c<L} d^c K(c)`` and ``E(L) = sum_{c<L} d^c e(c)``, indexed by the
@@ -110,7 +132,8 @@ class CompiledSegment:
         survival table.
     p_expansion, expansion_log_mean, expansion_log_sd, p_contraction,
     contraction_log_mean, contraction_log_sd : float
-        Revenue dynamics after the scenario's multipliers.
+        Revenue dynamics after the scenario's multipliers (the probabilities of the last
+        calendar month).
     histogram_bounds : (2, 2) float64
         ``[[low, high] existing, [low, high] new]`` bounds of the per-customer value
         histograms (values outside are counted in under/overflow bins).
@@ -128,6 +151,7 @@ class CompiledSegment:
     hazard_multiplier_new_tenure: np.ndarray
     existing_hazard_factor: np.ndarray
     new_hazard_factor: np.ndarray
+    new_cohort_hazard_factor: np.ndarray
     group_tenure: np.ndarray
     customer_group: np.ndarray
     customer_key: np.ndarray
@@ -140,6 +164,7 @@ class CompiledSegment:
     new_cac: float
     new_onboarding_cost: float
     new_acquisition_cost: float
+    new_acquisition_cost_by_cohort: np.ndarray
     price_existing: np.ndarray
     price_new: np.ndarray
     price_new_tenure: np.ndarray
@@ -154,6 +179,11 @@ class CompiledSegment:
     new_value_table: np.ndarray
     new_payback_months: np.ndarray
     mrr_growth: np.ndarray
+    existing_mrr_growth: np.ndarray
+    new_mrr_growth: np.ndarray
+    p_expansion_by_month: np.ndarray
+    p_contraction_by_month: np.ndarray
+    new_pool_correction: np.ndarray
     existing_path_weight: np.ndarray
     new_path_weight: np.ndarray
     new_calendar_margin: np.ndarray
@@ -176,7 +206,8 @@ class CompiledSegment:
     @property
     def has_dynamics(self) -> bool:
         """True when MRR can change through expansion or contraction events."""
-        return self.p_expansion > 0.0 or self.p_contraction > 0.0
+        return bool(self.p_expansion_by_month.max(initial=0.0) > 0.0
+                    or self.p_contraction_by_month.max(initial=0.0) > 0.0)
 
     @property
     def monthly_mrr_growth(self) -> float:

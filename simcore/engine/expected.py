@@ -52,9 +52,11 @@ class ExpectedValues:
         Expected value at acquisition (before acquisition cost) of a new customer
         acquired in each projection month.
     new_unit_profit : (R, H) float64
-        ``new_value - new_acquisition_cost``.
+        ``new_value`` minus the cohort's acquisition cost.
     monthly_growth : float
-        Expected MRR factor per month from expansion and contraction, ``g``.
+        Expected MRR factor per month from expansion and contraction, ``g``, at the
+        probabilities of the last calendar month (the expected paths by month are the
+        segment's ``existing_mrr_growth`` and ``new_mrr_growth``).
     """
 
     survival_existing: np.ndarray
@@ -79,16 +81,14 @@ def expected_values(segment: CompiledSegment) -> ExpectedValues:
     growth = expected_event_factor(segment.p_expansion, segment.expansion_log_mean,
                                    segment.expansion_log_sd, segment.p_contraction,
                                    segment.contraction_log_mean, segment.contraction_log_sd)
-    mrr_factor = growth ** months
 
     tenure_index = segment.group_tenure[:, None] + months[None, :]
     survival_existing = _survival(segment.hazard[:, tenure_index],
-                                  (segment.hazard_multiplier[:H]
-                                   * segment.hazard_multiplier_existing[:H])[None, None, :])
+                                  segment.existing_hazard_factor[:H][None, None, :])
     # Existing customers have paid for the current month already: month c is paid with
     # probability S(a + 1 + c) / S(a), after c + 1 event opportunities.
     weight = survival_existing[:, :, 1:] * segment.discount[None, None, :H]
-    revenue = (weight * (growth * mrr_factor * segment.price_existing[:H]
+    revenue = (weight * (segment.existing_mrr_growth * segment.price_existing[:H]
                          * segment.contribution_margin[:H])).sum(axis=2)
     fixed = (weight * segment.cost_multiplier[:H]).sum(axis=2)
     extra = (weight * segment.extra_cost_per_month[:H]).sum(axis=2)
@@ -97,14 +97,14 @@ def expected_values(segment: CompiledSegment) -> ExpectedValues:
                       - extra[:, segment.customer_group])
 
     calendar = months[:, None] + months[None, :]
-    new_factor = (segment.hazard_multiplier[calendar] * segment.hazard_multiplier_new[calendar]
-                  * segment.hazard_multiplier_new_tenure[None, :H])
+    rows = np.minimum(months, segment.new_churn_classes - 1)
+    new_factor = segment.new_cohort_hazard_factor[rows]
     survival_new = _survival(segment.hazard[:, None, :H], new_factor[None])
-    contribution = (segment.new_mrr * mrr_factor[None, :] * segment.price_new[calendar]
+    contribution = (segment.new_mrr * segment.new_mrr_growth * segment.price_new[calendar]
                     * segment.price_new_tenure[None, :H] * segment.contribution_margin[calendar]
                     - segment.new_cost_per_month * segment.cost_multiplier[calendar]
                     - segment.extra_cost_per_month[calendar])
     new_value = (survival_new[:, :, :H] * segment.discount[None, None, :H]
                  * contribution[None]).sum(axis=2)
     return ExpectedValues(survival_existing, survival_new, existing_value, new_value,
-                          new_value - segment.new_acquisition_cost, float(growth))
+                          new_value - segment.new_acquisition_cost_by_cohort[None, :], float(growth))

@@ -171,15 +171,17 @@ Churn.__doc__ = """Monthly churn of one population.
 hazard : (R, T) float64
     Base hazard by tenure, one row per parameter draw (replication).
 calendar_factor : float64 array
-    Scenario factor by projection month: ``>= H + 1`` entries for existing customers,
-    ``>= 2H`` for new ones.
+    Existing customers: (>= H + 1,) scenario factor on the decision into projection
+    month ``c``. New customers: (cohort_classes, >= H), row ``c0`` (the last row shared
+    by later cohorts) the factor on the decision after tenure month ``k`` (a row lookup
+    per cohort: churn responses depend on the acquisition month).
 tenure_factor : float64 array
-    Factor by the customer's own tenure month (``>= H``; ones for existing customers,
-    ``>= H + 1`` of them).
+    A further factor by the customer's own tenure month (ones: the compile step folds
+    the tenure factor of new customers into their rows; ``>= H + 1`` for existing
+    customers, ``>= H`` for new ones).
 cohort_classes : int
-    New customers: cohorts ``c0 >= cohort_classes - 1`` see the same calendar factors
-    over their ``H`` months (the schedule no longer changes), so they share one survival
-    table per replication. 1 for existing customers (unused).
+    New customers: cohorts ``c0 >= cohort_classes - 1`` share the last row, so they
+    share one survival table per replication. 1 for existing customers (unused).
 """
 
 ExistingCustomers = namedtuple("ExistingCustomers", ["group_tenure", "group", "key", "mrr", "cost"])
@@ -199,9 +201,9 @@ an existing customer's expected value given ``L`` is ``m A(L) - k B(L) - E(L)``.
 """
 
 MrrPaths = namedtuple("MrrPaths", [
-    "count", "dynamics", "existing_weight", "new_weight", "new_tenure_price", "new_margin",
-    "margin_changes", "first_change", "new_fixed_cost", "new_fixed_prefix", "new_mrr",
-    "acquisition_cost", "payback_classes",
+    "count", "dynamics", "existing_thresholds", "new_thresholds", "existing_weight", "new_weight",
+    "new_tenure_price", "new_margin", "margin_changes", "first_change", "new_fixed_cost",
+    "new_fixed_prefix", "new_mrr", "acquisition_cost", "payback_classes", "new_correction",
 ])
 MrrPaths.__doc__ = """The pool of simulated MRR paths and the schedules that value them.
 
@@ -209,7 +211,12 @@ count : int
     Paths per replication ``P`` (a power of two), 0 for constant MRR (no pool).
 dynamics : (6,) float64
     ``p_expansion, expansion_log_mean, expansion_log_sd, p_contraction,
-    contraction_log_mean, contraction_log_sd``.
+    contraction_log_mean, contraction_log_sd`` (the probabilities of the last calendar
+    month).
+existing_thresholds, new_thresholds : (2, H) float64
+    Per step ``t = 1..H`` (column ``t - 1``): ``p_e`` and ``p_e + p_c``, the uniforms
+    below which the step is an expansion / an event. Existing paths: the probabilities
+    of calendar month ``t - 1`` (exact); new paths: those of the last calendar month.
 existing_weight : (H,) float64
     ``d^c p_e(c) cm(c)``, so ``X_j(L)`` is its prefix sum along ``N_{j,c+1}``.
 new_weight : (H,) float64
@@ -227,10 +234,16 @@ new_fixed_cost : (2H,) float64
     ``y(c) = k_new K(c) + e(c)``: a new customer's fixed cost to serve by calendar month.
 new_fixed_prefix : (H, H + 1) float64
     ``F(c0, L) = sum_{k<L} d^k y(c0 + k)``.
-new_mrr, acquisition_cost : float
+new_mrr : float
+acquisition_cost : (payback_classes,) float64
+    CAC + onboarding of each payback class's cohort.
 payback_classes : int
     Cohorts ``c0 >= payback_classes - 1`` see the same money schedules and share one
     payback table column.
+new_correction : (H, H + 1) float64, or (0, 0)
+    With event probabilities that vary by calendar month: the factor on the revenue of a
+    customer of cohort ``c0`` with lifetime ``L`` drawn on the pool (see
+    :func:`simcore.engine.compile._pool_correction`); empty otherwise.
 """
 
 PathTables = namedtuple("PathTables", ["existing", "new", "payback"])
@@ -250,7 +263,7 @@ bins : (H, H + 1) int64 — its histogram bin; payback_months : (H,) int64 — m
 contribution needed to earn back the acquisition cost on the constant-MRR path (``H + 1``
 = not within the horizon); mrr, contribution : (H, H) float64 — expected MRR and
 contribution of one active customer in tenure month ``k``; discount : (>= H,) float64 —
-``d^c0``; acquisition_cost : float.
+``d^c0``; acquisition_cost : (H,) float64 — CAC + onboarding by acquisition month.
 """
 
 ExistingOutputs = namedtuple("ExistingOutputs", ["totals", "ends", "histogram", "bounds"])
@@ -373,23 +386,25 @@ def _is_power_of_two(count):
 
 
 @njit(cache=True, inline="always")
-def _path_levels(key, dynamics, horizon, kinds, levels):
-    """``levels[t] = N_t`` (``t = 0..H``) of the path with ``key``.
+def _path_levels(key, thresholds, dynamics, horizon, kinds, levels):
+    """``levels[t] = N_t`` (``t = 0..H``) of the path with ``key``; step ``t`` is an
+    expansion when its uniform is below ``thresholds[0, t - 1]``, else a contraction
+    when below ``thresholds[1, t - 1]``.
 
     The uniforms that decide each step's kind come first, in a loop without branches;
     the walk then only draws the sizes of the few events.
     """
     for t in range(1, horizon + 1):
         kinds[t] = uniform(key, np.uint64(t) * _THREE + _ONE)
-    p_expansion = dynamics[0]
-    p_event = dynamics[0] + dynamics[3]
+    expansion = thresholds[0]
+    event = thresholds[1]
     level = 1.0
     levels[0] = 1.0
     for t in range(1, horizon + 1):
         u = kinds[t]
-        if u < p_event:
+        if u < event[t - 1]:
             z = standard_normal(key, np.uint64(t) * _THREE + np.uint64(2))
-            if u < p_expansion:
+            if u < expansion[t - 1]:
                 level *= math.exp(dynamics[1] + dynamics[2] * z)
             else:
                 level *= math.exp(dynamics[4] + dynamics[5] * z)
@@ -402,7 +417,9 @@ def path_block(seed, segment_key, first_replication, horizon, paths, out):
 
     Path ``j`` of replication ``r`` has key ``customer_key(stream_key(seed, r, segment),
     PATH_KEYS | j)`` and factor ``f_t`` from its draws ``3t + 1 .. 3t + 3`` (``t = 1..H``),
-    ``N_t = f_1 ... f_t``.
+    ``N_t = f_1 ... f_t``. Existing customers' paths use the probabilities of each
+    calendar month, new customers' those of the last one: when the two differ the same
+    uniforms are walked twice.
 
     Parameters
     ----------
@@ -431,6 +448,8 @@ def path_block(seed, segment_key, first_replication, horizon, paths, out):
     want_new = new.shape[1] > 0
     if (not _is_power_of_two(count) or paths.dynamics.shape[0] != 6
             or new.shape[0] != n_block or payback.shape[0] != n_block
+            or paths.existing_thresholds.shape[1] < horizon or paths.new_thresholds.shape[1] < horizon
+            or paths.acquisition_cost.shape[0] < classes
             or (want_existing and (existing.shape[1] != count * width
                                    or paths.existing_weight.shape[0] < horizon))
             or (want_new and (new.shape[1] != count * width
@@ -447,15 +466,17 @@ def path_block(seed, segment_key, first_replication, horizon, paths, out):
     margin = paths.new_margin
     fixed = paths.new_fixed_cost
     mrr = paths.new_mrr
-    target = paths.acquisition_cost
+    targets = paths.acquisition_cost
+    calendar = paths.new_correction.shape[0] > 0
     never = horizon + 1
     for b in prange(n_block):
         stream = stream_key(seed, np.uint64(first_replication + b), segment_key)
         kinds = np.empty(horizon + 1)
         levels = np.empty(horizon + 1)
         for j in range(count):
-            _path_levels(customer_key(stream, PATH_KEYS | np.uint64(j)), dynamics, horizon,
-                         kinds, levels)
+            key = customer_key(stream, PATH_KEYS | np.uint64(j))
+            _path_levels(key, paths.existing_thresholds if want_existing else paths.new_thresholds,
+                         dynamics, horizon, kinds, levels)
             row = j * width
             if want_existing:
                 # Projection month t of an existing customer bills N_{t+1}.
@@ -465,6 +486,8 @@ def path_block(seed, segment_key, first_replication, horizon, paths, out):
                     total += existing_weight[t] * levels[t + 1]
                     existing[b, row + t + 1] = total
             if want_new:
+                if want_existing and calendar:
+                    _path_levels(key, paths.new_thresholds, dynamics, horizon, kinds, levels)
                 # Tenure month t of a new customer bills N_t.
                 total = 0.0
                 new[b, row] = 0.0
@@ -473,6 +496,7 @@ def path_block(seed, segment_key, first_replication, horizon, paths, out):
                     new[b, row + t + 1] = total
                 first = j * classes
                 for c in range(classes):
+                    target = targets[c]
                     paid = 0 if target <= 0.0 else never
                     cash = 0.0
                     t = 0
@@ -833,7 +857,8 @@ def new_block(seed, segment_key, first_replication, churn, cohort_counts, paths,
             or lifetimes.shape[0] != n_block or lifetimes.shape[1] != horizon
             or lifetimes.shape[2] != horizon + 1 or histogram.shape[0] != n_block
             or payback.shape[0] != n_block or payback.shape[1] != horizon + 2
-            or out.bounds.shape[0] != 2 or churn.calendar_factor.shape[0] < 2 * horizon
+            or out.bounds.shape[0] != 2 or churn.calendar_factor.shape[0] != churn.cohort_classes
+            or churn.calendar_factor.shape[1] < horizon
             or churn.tenure_factor.shape[0] < horizon or horizon < 1
             or churn.cohort_classes < 1 or churn.cohort_classes > horizon):
         return STATUS_BAD_SHAPE
@@ -845,7 +870,10 @@ def new_block(seed, segment_key, first_replication, churn, cohort_counts, paths,
                 or paths.first_change.shape[0] < horizon
                 or paths.new_fixed_prefix.shape[0] != horizon
                 or paths.new_fixed_prefix.shape[1] != horizon + 1
-                or paths.payback_classes < 1 or paths.payback_classes > horizon):
+                or paths.payback_classes < 1 or paths.payback_classes > horizon
+                or (paths.new_correction.shape[0] > 0
+                    and (paths.new_correction.shape[0] != horizon
+                         or paths.new_correction.shape[1] != horizon + 1))):
             return STATUS_BAD_SHAPE
         return _new_pooled(seed, segment_key, first_replication, churn, cohort_counts, paths,
                            tables, out)
@@ -878,7 +906,7 @@ def _new_constant_mrr(seed, segment_key, first_replication, churn, cohort_counts
             if table_class != built:
                 guide_size = shared_guide if table_class == classes - 1 else \
                     _guide_size(horizon, count)
-                _build_table(hazard, replication, 0, churn.calendar_factor, table_class,
+                _build_table(hazard, replication, 0, churn.calendar_factor[table_class], 0,
                              churn.tenure_factor, horizon, guide_size, survival, guide)
                 built = table_class
             cohort_bits = NEW_CUSTOMER_FLAG | (np.uint64(c0) << _SHIFT_32)
@@ -916,6 +944,7 @@ def _new_pooled(seed, segment_key, first_replication, churn, cohort_counts, path
     n_changes = changes.shape[0]
     fixed_prefix = paths.new_fixed_prefix
     new_mrr = paths.new_mrr
+    correct = paths.new_correction.shape[0] > 0
     never = horizon + 1
     for b in prange(n_block):
         replication = first_replication + b
@@ -943,13 +972,14 @@ def _new_pooled(seed, segment_key, first_replication, churn, cohort_counts, path
             if table_class != built:
                 guide_size = shared_guide if table_class == classes_churn - 1 else \
                     _guide_size(horizon, count)
-                _build_table(hazard, replication, 0, churn.calendar_factor, table_class,
+                _build_table(hazard, replication, 0, churn.calendar_factor[table_class], 0,
                              churn.tenure_factor, horizon, guide_size, survival, guide)
                 built = table_class
             cohort_bits = NEW_CUSTOMER_FLAG | (np.uint64(c0) << _SHIFT_32)
             payback_class = min(c0, classes - 1)
             cohort_margin = margin[c0]
             cohort_fixed = fixed_prefix[c0]
+            cohort_correction = paths.new_correction[c0] if correct else cohort_fixed
             cohort_lifetimes = replication_lifetimes[c0]
             next_change = paths.first_change[c0]
             # First calendar month after c0 where the margin factor changes, as a
@@ -981,6 +1011,8 @@ def _new_pooled(seed, segment_key, first_replication, churn, cohort_counts, path
                             piece = end
                             index += 1
                         revenue += margin[c0 + piece] * (pool[row + life] - pool[row + piece])
+                    if correct:
+                        revenue *= cohort_correction[life]
                     value = new_mrr * revenue - cohort_fixed[life]
                     value_squares += value * value
                     value_min = min(value_min, value)
@@ -1040,6 +1072,7 @@ def fold_new_lifetimes(lifetimes, tables, per_customer, out):
             or value_table.shape[1] != horizon + 1 or bin_table.shape[0] != horizon
             or tables.mrr.shape[0] != horizon or tables.contribution.shape[0] != horizon
             or tables.payback_months.shape[0] < horizon or discount.shape[0] < horizon
+            or acquisition_cost.shape[0] < horizon
             or monthly.shape[0] != n_block or monthly.shape[2] != horizon
             or payback.shape[1] != horizon + 2 or totals.shape[0] != n_block):
         return STATUS_BAD_SHAPE
@@ -1079,7 +1112,7 @@ def fold_new_lifetimes(lifetimes, tables, per_customer, out):
             cohort_value = (partial_0 + partial_1) + (partial_2 + partial_3)
             count += cohort
             value_sum += cohort_value
-            profit += discount[c0] * (cohort_value - cohort * acquisition_cost)
+            profit += discount[c0] * (cohort_value - cohort * acquisition_cost[c0])
             if per_customer:
                 # Without branches on the counts (most cells of a small cohort are 0):
                 # a zero count adds 0, and only the extremes need a test.
@@ -1148,19 +1181,22 @@ def tiny_arguments(horizon: int = 2, dynamic: bool = False) -> dict:
     H = horizon
     schedule = np.ones(2 * H)
     churn_existing = Churn(np.full((1, 2 * H + 2), 0.1), np.ones(2 * H), np.ones(H + 1), 1)
-    churn_new = Churn(np.full((1, 2 * H + 2), 0.1), np.ones(2 * H), np.ones(H), 1)
+    churn_new = Churn(np.full((1, 2 * H + 2), 0.1), np.ones((1, H)), np.ones(H), 1)
     customers = ExistingCustomers(np.zeros(1, np.int64), np.zeros(1, np.int64),
                                   np.zeros(1, np.uint64), np.ones(1), np.zeros(1))
     prefix = np.arange(H + 1, dtype=np.float64)
     values = ExistingValues(prefix, prefix.copy(), prefix.copy())
     dynamics = np.array([0.1, 0.1, 0.1, 0.1, -0.1, 0.1]) if dynamic else np.zeros(6)
-    paths = MrrPaths(count=4 if dynamic else 0, dynamics=dynamics, existing_weight=np.ones(H),
+    thresholds = np.array([[dynamics[0]] * H, [dynamics[0] + dynamics[3]] * H])
+    paths = MrrPaths(count=4 if dynamic else 0, dynamics=dynamics, existing_thresholds=thresholds,
+                     new_thresholds=thresholds.copy(), existing_weight=np.ones(H),
                      new_weight=np.ones(H), new_tenure_price=np.ones(H), new_margin=schedule,
                      margin_changes=np.array([1], np.int64), first_change=np.zeros(H, np.int64),
                      new_fixed_cost=schedule.copy(), new_fixed_prefix=np.zeros((H, H + 1)),
-                     new_mrr=1.0, acquisition_cost=1.0, payback_classes=1)
+                     new_mrr=1.0, acquisition_cost=np.ones(1), payback_classes=1,
+                     new_correction=np.ones((H, H + 1)) if dynamic else np.zeros((0, 0)))
     tables = NewTables(np.ones((H, H + 1)), np.ones((H, H + 1), np.int64), np.ones(H, np.int64),
-                       np.ones((H, H)), np.ones((H, H)), np.ones(2 * H + 1), 1.0)
+                       np.ones((H, H)), np.ones((H, H)), np.ones(2 * H + 1), np.ones(H))
     return dict(churn_existing=churn_existing, churn_new=churn_new, customers=customers,
                 values=values, paths=paths, tables=tables,
                 cohort_counts=np.ones(H, np.int64))

@@ -14,14 +14,22 @@ normal". An empty schedule is neutral everywhere. The same rule holds for tenure
 schedules: a limited-time effect (an introductory discount, a prepay lock-in) is written
 with a final neutral value, ``(0.5,) * 12 + (1.0,)``, or it lasts for ever.
 
-Churn hazard of one customer-month, all factors together (``h`` = the fitted hazard,
-capped at 1 after multiplying)::
+Churn hazard of one renewal decision, all factors together (``h`` = the fitted hazard,
+capped at 1 after multiplying). A calendar factor for month ``c`` acts on the decision
+to renew *into* month ``c``, for every customer::
 
-    existing customer, tenure a at as_of, churn decision before projection month c
+    existing customer, tenure a at as_of, decision before projection month c
     (it has already paid for life months 0..a, so month c is its renewal a + 1 + c):
-        min(1, h(a + c) * m(c) * m_existing(c))
-    new customer acquired in month c0, tenure month k, calendar month c = c0 + k:
-        min(1, h(k) * m(c) * m_new(c) * m_tenure(k))
+        min(1, h(a + c) * m(c) * m_existing(c) * R_existing(c))
+    new customer acquired in month c0, decision after its tenure month k, into
+    calendar month c = c0 + k + 1:
+        min(1, h(k) * m(c) * m_new(c) * m_tenure(k) * R_new(c0, c))
+
+``R`` is the churn response to events such as price changes (``churn_steps_*``): a step
+``(s, f, N)`` multiplies the hazard of the customers who experienced it — every existing
+customer, and new customers acquired *before* month ``s`` — by ``f ** w(c - s)`` from
+month ``s`` on, ``w = 1`` (``N = 0``: a lasting shift) or ``w(j) = max(0, 1 - j / N)``
+(a renewal shock fading over ``N`` months).
 """
 
 from __future__ import annotations
@@ -43,7 +51,12 @@ _SCHEDULES_NON_NEGATIVE = (
     "new_customer_price_multiplier_by_tenure_month",
     "acquisition_multiplier_by_month",
     "cost_to_serve_multiplier_by_month",
+    "expansion_multiplier_by_month",
+    "contraction_multiplier_by_month",
+    "cac_multiplier_by_month",
+    "extra_cost_to_serve_by_month",
 )
+_STEPS = ("churn_steps_existing", "churn_steps_new")
 
 
 @dataclass(frozen=True)
@@ -86,8 +99,16 @@ class ScenarioLevers:
         Factor (>= 0) on the monthly probability of an expansion event.
     contraction_multiplier
         Factor (>= 0) on the monthly probability of a contraction event.
+    expansion_multiplier_by_month, contraction_multiplier_by_month
+        Calendar schedules of further factors (>= 0) on those probabilities: the event
+        before the payment of calendar month ``c`` (every customer) has probability
+        ``p * multiplier * multiplier_by_month(c)``.
     cac_multiplier
         Factor (>= 0) on the acquisition cost of new customers.
+    cac_multiplier_by_month
+        Schedule of further factors (>= 0) on the CAC of new customers by their
+        acquisition month ``c0``: customers acquired in ``c0`` cost
+        ``cac * cac_multiplier * cac_multiplier_by_month(c0) + onboarding``.
     onboarding_cost_multiplier
         Factor (>= 0) on the onboarding cost of new customers.
     acquisition_per_month
@@ -110,6 +131,14 @@ class ScenarioLevers:
         of customer-success staff, ``cost_per_csm_per_year / 12 / accounts_per_csm``.
         It is an amount, not a rate: ``cost_to_serve_multiplier_by_month`` does not
         scale it, and it is discounted like every other monthly cash flow.
+    extra_cost_to_serve_by_month
+        Calendar schedule of further extra cost (money per active account per month,
+        >= 0), added to ``extra_cost_to_serve_per_month`` (a window ends with 0).
+    churn_steps_existing, churn_steps_new
+        Churn responses ``(month s, factor f, fade_months N)`` of existing / new
+        customers (see the module notes): hazard x ``f ** w(c - s)`` from month ``s``,
+        ``w = 1`` when ``N = 0``, else ``max(0, 1 - (c - s) / N)``; new customers only
+        when acquired before ``s``. ``f > 0``.
     gross_margin_change_by_month
         Calendar schedule of additive changes to the gross margin, as fractions
         (-0.02 = two points lower). The resulting margin must stay in [0, 1].
@@ -135,12 +164,30 @@ class ScenarioLevers:
     extra_cost_to_serve_per_month: float = 0.0
     gross_margin_change_by_month: tuple[float, ...] = ()
     discount_rate_annual: float | None = None
+    expansion_multiplier_by_month: tuple[float, ...] = ()
+    contraction_multiplier_by_month: tuple[float, ...] = ()
+    cac_multiplier_by_month: tuple[float, ...] = ()
+    extra_cost_to_serve_by_month: tuple[float, ...] = ()
+    churn_steps_existing: tuple[tuple[float, float, float], ...] = ()
+    churn_steps_new: tuple[tuple[float, float, float], ...] = ()
 
     def __post_init__(self) -> None:
         problems = ProblemCollector(source="scenario levers")
         for item in fields(self):
             value = getattr(self, item.name)
             if value is None:
+                continue
+            if item.name in _STEPS:
+                try:
+                    steps = tuple((int(s), float(f), int(n)) for s, f, n in value)
+                except (TypeError, ValueError):
+                    problems.add(f"{item.name} must be (month, factor, fade months) triples, got {value!r}",
+                                 "write e.g. ((3, 1.08, 0),)", field=item.name)
+                    continue
+                if any(s < 0 or n < 0 or not (math.isfinite(f) and f > 0) for s, f, n in steps):
+                    problems.add(f"{item.name}: months and fade months must be >= 0 and factors finite and > 0",
+                                 "a response can neither remove churn nor make it infinite", field=item.name)
+                object.__setattr__(self, item.name, steps)
                 continue
             if item.name.endswith("_by_month") or item.name.endswith("_by_tenure_month") \
                     or item.name == "acquisition_per_month":

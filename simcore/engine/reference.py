@@ -3,12 +3,15 @@
 It implements the same model as the kernels from the same :class:`CompiledSegment`,
 but the way a textbook would, one step per customer and month. A new customer
 acquired in projection month ``c0`` pays that month; every following month it may
-first have an expansion or contraction event, then pays, and after each payment it
-churns with probability ``min(1, h(tenure) * factors)``, the factors being the
-scenario's calendar, population and tenure multipliers. An existing customer at
-tenure ``a`` has already paid for life months ``0..a`` at ``as_of``; before each
-projection month ``c`` (month 0 included) it first churns with probability ``min(1,
-h(a + c) * factors)``, then, if still active, may have an event and pays. It uses its own
+first have an expansion or contraction event (with the probabilities of that calendar
+month), then pays, and after each payment it churns with probability ``min(1,
+h(tenure) * factor)``, the factor of its cohort for that decision (the scenario's
+calendar, population and tenure multipliers and its churn response to price steps). An
+existing customer at tenure ``a`` has already paid for life months ``0..a`` at
+``as_of``; before each projection month ``c`` (month 0 included) it first churns with
+probability ``min(1, h(a + c) * factor(c))``, then, if still active, may have an event
+(probabilities of month ``c``) and pays. Every event is walked: this is the exact model,
+including windows of expansion and contraction. It uses its own
 random numbers (NumPy's PCG64, seeded from the run seed, replication and segment), so
 comparing it with the engine checks the inverse-CDF lifetimes, the prefix sums and
 the accumulator bookkeeping against an independent implementation — distributionally,
@@ -40,11 +43,14 @@ from simcore.engine.accumulators import (
 
 
 def _events(rng: np.random.Generator, mrr: np.ndarray, active: np.ndarray,
-            segment: CompiledSegment) -> np.ndarray:
-    """Apply at most one expansion or contraction event to each active customer."""
+            segment: CompiledSegment, month) -> np.ndarray:
+    """Apply at most one expansion or contraction event to each active customer, with
+    the probabilities of calendar ``month`` (a number, or one per customer)."""
     u = rng.random(mrr.shape[0])
-    expand = active & (u < segment.p_expansion)
-    contract = active & ~expand & (u < segment.p_expansion + segment.p_contraction)
+    p_expansion = segment.p_expansion_by_month[month]
+    p_contraction = segment.p_contraction_by_month[month]
+    expand = active & (u < p_expansion)
+    contract = active & ~expand & (u < p_expansion + p_contraction)
     z = rng.standard_normal(mrr.shape[0])
     factor = np.ones_like(mrr)
     factor[expand] = np.exp(segment.expansion_log_mean + segment.expansion_log_sd * z[expand])
@@ -104,11 +110,10 @@ def reference_segment(segment: CompiledSegment, seed: int, *, n_bins: int = DEFA
         active = np.ones(tenure.shape[0], dtype=bool)
         value = np.zeros(tenure.shape[0])
         for c in range(H):
-            churn = np.minimum(1.0, hazard[tenure + c] * segment.hazard_multiplier[c]
-                               * segment.hazard_multiplier_existing[c])
+            churn = np.minimum(1.0, hazard[tenure + c] * segment.existing_hazard_factor[c])
             active &= rng.random(tenure.shape[0]) >= churn
             if dynamic:
-                mrr = _events(rng, mrr, active, segment)
+                mrr = _events(rng, mrr, active, segment, c)
             billed = mrr * segment.price_existing[c]
             contribution = (billed * segment.contribution_margin[c]
                             - cost * segment.cost_multiplier[c] - segment.extra_cost_per_month[c])
@@ -130,18 +135,22 @@ def reference_segment(segment: CompiledSegment, seed: int, *, n_bins: int = DEFA
             active = np.ones(count, dtype=bool)
             value = np.zeros(count)
             cash = np.zeros(count)
-            paid_back = np.full(count, 0 if segment.new_acquisition_cost <= 0 else H + 1)
+            target = segment.new_acquisition_cost_by_cohort[cohort]
+            paid_back = np.where(target <= 0, 0, H + 1)
+            # The churn factors of each cohort (its response to price steps depends on
+            # when it was acquired): row c0, or the last row for later cohorts.
+            rows = segment.new_cohort_hazard_factor[np.minimum(cohort, segment.new_churn_classes - 1)]
             for k in range(H):
                 c = cohort + k
                 if dynamic and k >= 1:
-                    mrr = _events(rng, mrr, active, segment)
+                    mrr = _events(rng, mrr, active, segment, c)
                 billed = mrr * segment.price_new[c] * segment.price_new_tenure[k]
                 contribution = (billed * segment.contribution_margin[c]
                                 - segment.new_cost_per_month * segment.cost_multiplier[c]
                                 - segment.extra_cost_per_month[c])
                 value += np.where(active, segment.discount[k] * contribution, 0.0)
                 cash += np.where(active, contribution, 0.0)
-                newly = active & (paid_back > H) & (cash >= segment.new_acquisition_cost)
+                newly = active & (paid_back > H) & (cash >= target)
                 paid_back[newly] = k + 1
                 inside = active & (c < H)
                 result.monthly[r, NEW, 0] += np.bincount(c[inside], minlength=H)[:H]
@@ -149,18 +158,17 @@ def reference_segment(segment: CompiledSegment, seed: int, *, n_bins: int = DEFA
                                                          minlength=H)[:H]
                 result.monthly[r, NEW, 2] += np.bincount(c[inside], weights=contribution[inside],
                                                          minlength=H)[:H]
-                churn = np.minimum(1.0, hazard[k] * segment.hazard_multiplier[c]
-                                   * segment.hazard_multiplier_new[c]
-                                   * segment.hazard_multiplier_new_tenure[k])
+                # The decision after tenure month k, into calendar month c + 1.
+                churn = np.minimum(1.0, hazard[k] * rows[:, k])
                 active &= rng.random(count) >= churn
             _record(totals, NEW_COUNT, value)
             values["new"][r] = value
-            totals[NEW_PROFIT_AT_START] += (segment.discount[cohort]
-                                            * (value - segment.new_acquisition_cost)).sum()
+            totals[NEW_PROFIT_AT_START] += (segment.discount[cohort] * (value - target)).sum()
             low, high = segment.histogram_bounds[NEW]
             result.histogram[NEW] += np.bincount(histogram_bins(value, low, high, n_bins),
                                                  minlength=n_bins + 2)
-            result.payback += np.bincount(paid_back, minlength=H + 2)
+            result.payback_by_replication[r] = np.bincount(paid_back, minlength=H + 2)
+            result.payback += result.payback_by_replication[r]
         if progress is not None:
             progress((r + 1) * lifetimes_per_replication,
                      segment.replications * lifetimes_per_replication)

@@ -68,18 +68,30 @@ def paths_per_replication(replications: int) -> int:
     return int(min(max(size, MIN_PATHS), MAX_PATHS))
 
 
+def _thresholds(p_expansion: np.ndarray, p_contraction: np.ndarray) -> np.ndarray:
+    """(2, H): per step, the uniform below which it is an expansion, and an event."""
+    return np.ascontiguousarray(np.stack([p_expansion, p_expansion + p_contraction]))
+
+
 def _path_model(segment: CompiledSegment, count: int) -> MrrPaths:
+    H = segment.horizon_months
+    # Step t of an existing customer's path is the event before projection month t - 1.
+    existing = _thresholds(segment.p_expansion_by_month[:H], segment.p_contraction_by_month[:H])
+    tail = _thresholds(np.full(H, segment.p_expansion), np.full(H, segment.p_contraction))
+    classes = int(segment.new_payback_classes)
     return MrrPaths(
         count=int(count),
         dynamics=np.array([segment.p_expansion, segment.expansion_log_mean,
                            segment.expansion_log_sd, segment.p_contraction,
                            segment.contraction_log_mean, segment.contraction_log_sd]),
+        existing_thresholds=existing, new_thresholds=tail,
         existing_weight=segment.existing_path_weight, new_weight=segment.new_path_weight,
         new_tenure_price=segment.price_new_tenure, new_margin=segment.new_calendar_margin,
         margin_changes=segment.new_margin_changes, first_change=segment.new_first_change,
         new_fixed_cost=segment.new_fixed_cost, new_fixed_prefix=segment.new_fixed_cost_prefix,
-        new_mrr=float(segment.new_mrr), acquisition_cost=float(segment.new_acquisition_cost),
-        payback_classes=int(segment.new_payback_classes),
+        new_mrr=float(segment.new_mrr),
+        acquisition_cost=np.ascontiguousarray(segment.new_acquisition_cost_by_cohort[:classes]),
+        payback_classes=classes, new_correction=segment.new_pool_correction,
     )
 
 
@@ -131,8 +143,8 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
         raise ValueError(f"paths must be a power of two, got {paths}")
     key = np.uint64(segment.segment_key)
     churn_existing = Churn(segment.hazard, segment.existing_hazard_factor, np.ones(H + 1), 1)
-    churn_new = Churn(segment.hazard, segment.new_hazard_factor,
-                      segment.hazard_multiplier_new_tenure, int(segment.new_churn_classes))
+    churn_new = Churn(segment.hazard, segment.new_cohort_hazard_factor, np.ones(H),
+                      int(segment.new_churn_classes))
     customers = ExistingCustomers(segment.group_tenure, segment.customer_group,
                                   segment.customer_key, segment.customer_mrr,
                                   segment.customer_cost_per_month)
@@ -149,13 +161,13 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
             np.ascontiguousarray(segment.new_payback_months, dtype=np.int64),
             np.ascontiguousarray(new_monthly_mrr(segment)),
             np.ascontiguousarray(new_monthly_contribution(segment)),
-            segment.discount, float(segment.new_acquisition_cost))
+            segment.discount, np.ascontiguousarray(segment.new_acquisition_cost_by_cohort))
     lifetimes_per_replication = N + segment.n_new
     block = max(1, min(int(block_size), highest - lowest))
-    # Buffers reused by every block. Row b of the histograms and payback counts gathers
-    # replication first + b of every block: integer counts, so summing the rows once at
-    # the end gives the same result in any order. The fold resets the lifetime counts
-    # as it reads them.
+    # Buffers reused by every block. Row b of the histograms gathers replication first + b
+    # of every block: integer counts, so summing the rows once at the end gives the same
+    # result in any order. Payback counts are kept per replication (zeroed per block).
+    # The fold resets the lifetime counts as it reads them.
     histogram_existing = np.zeros((block, n_bins + 2), dtype=np.int64)
     histogram_new = np.zeros((block, n_bins + 2), dtype=np.int64)
     payback = np.zeros((block, H + 2), dtype=np.int64)
@@ -174,6 +186,7 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
         ends = np.zeros((B, 3, H + 1))
         block_tables = PathTables(tables.existing[:B], tables.new[:B], tables.payback[:B])
         statuses = []
+        payback[:B] = 0
         if pooled:
             statuses.append(path_block(seed, key, first, H, path_model, block_tables))
         existing_out = ExistingOutputs(totals, ends, histogram_existing[:B], existing_bounds)
@@ -198,10 +211,11 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
         result.totals[row:row + B] = totals
         result.monthly[row:row + B, 0] = monthly_existing
         result.monthly[row:row + B, 1] = monthly_new
+        result.payback_by_replication[row:row + B] = payback[:B]
         if progress is not None:
             progress((first + B - lowest) * lifetimes_per_replication,
                      (highest - lowest) * lifetimes_per_replication)
     result.histogram[EXISTING] += histogram_existing.sum(axis=0)
     result.histogram[NEW] += histogram_new.sum(axis=0)
-    result.payback += payback.sum(axis=0)
+    result.payback += result.payback_by_replication.sum(axis=0)
     return result

@@ -199,6 +199,14 @@ def _analysis(kind: str) -> Callable[[RunDirectory], str | None]:
     return render
 
 
+def sensitivity(run: RunDirectory) -> str | None:
+    """Tornado, grids, solves, Sobol' indices and stress tests (``simcore sensitivity``),
+    else the sensitivity files found by name, else nothing."""
+    from simcore.sensitivity.section import render
+
+    return render(run) or _analysis("sensitivity")(run)
+
+
 def cs_plan(run: RunDirectory) -> str | None:
     """The customer-success plan (``simcore plan-cs``), when the directory holds one."""
     from simcore.cs.section import render
@@ -267,7 +275,7 @@ SECTIONS: list[Section] = [
     Section("scenarios", "Scenarios", scenarios),
     Section("projection", "Baseline projection", baseline_projection),
     Section("retention", "Retention", retention),
-    Section("sensitivity", "Sensitivity", _analysis("sensitivity")),
+    Section("sensitivity", "Sensitivity", sensitivity),
     Section("cs-plan", "Customer-success plan", cs_plan),
     Section("backtest", "Backtest", _analysis("backtest")),
     Section("assumptions", "Assumptions", assumptions),
