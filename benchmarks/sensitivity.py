@@ -44,7 +44,6 @@ def main() -> None:
     base = base_scenario(project.config)
     metric = Metric.of(section.metric)
     seed = project.config.simulation.seed
-    base_values = table  # noqa: F841 - kept for clarity of what follows
     sweep = Sweep.of(project, replications=args.replications, seed=seed)
     base_run = sweep.metric_values([base], [metric], ["base"])[0][0]
     rows = []
