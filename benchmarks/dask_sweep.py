@@ -3,11 +3,12 @@
 The sweep is the demo book (``scenarios/demo/config.yaml``, fitted once) under a grid of
 price changes from month 3 (existing and new customers, -10% to +28% in 20 steps) with
 the churn response to each (10 elasticities, 0 to 1.8: the churn hazard multiplied by
-``(1 + change) ** elasticity``, the constant-elasticity form of the ``price_change`` lever): 200 compiled books of ``--replications`` each, one
-work unit per book. A scheduler and workers are started here as subprocesses on
-127.0.0.1 (``dask scheduler``, ``dask worker --nthreads 1`` with ``NUMBA_NUM_THREADS=1``
-in their environment: one numba thread each, so 2 workers use the 2 cores of the
-machine this was written on).
+``(1 + change) ** elasticity``, the constant-elasticity form of the price elasticity of
+churn): 200 compiled books of ``--replications`` each (default 200, as the demo's
+``sensitivity.replications``), one work unit per book. A scheduler and workers are
+started here as subprocesses on 127.0.0.1 (``dask scheduler``, ``dask worker --nthreads
+1`` with ``NUMBA_NUM_THREADS=1`` in their environment: one numba thread each, so 2
+workers use the 2 cores of a 2-core machine).
 
 Each round times, back to back:
 
@@ -16,7 +17,11 @@ Each round times, back to back:
 * *1 worker* and *2 workers*: ``simulate_books`` on the cluster, end to end (the books
   broadcast to the workers, the units, the results gathered and merged);
 * *empty tasks*: ``--empty-tasks`` tasks that do nothing, on one worker: the cost of a
-  task round trip alone.
+  task round trip alone;
+* what two cores give without Dask: the same units in this process on *two numba
+  threads*, and *two CPU-bound processes* (a pure-Python loop) side by side against one
+  after the other — the ceiling the 2-worker speedup is to be read against on a shared
+  machine.
 
 Measures: speedup = 1 worker / 2 workers; per-task overhead = (1 worker - local serial)
 / units, i.e. what a unit costs on the cluster beyond its simulation (scheduling, the
@@ -26,7 +31,7 @@ loaded on each worker before timing (a warm-up map): that cost is once per worke
 
 Usage::
 
-    python benchmarks/dask_sweep.py [--points 200] [--replications 20] [--repeats 3]
+    python benchmarks/dask_sweep.py [--points 200] [--replications 200] [--repeats 3]
 
 Prints a table per round and a summary, then as its last line one JSON object.
 """
@@ -138,7 +143,7 @@ def _same(left, right) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200)
-    parser.add_argument("--replications", type=int, default=20)
+    parser.add_argument("--replications", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--empty-tasks", type=int, default=400)
     arguments = parser.parse_args()
@@ -179,6 +184,15 @@ def main() -> None:
                     executor.map(_empty, list(range(arguments.empty_tasks)))
                     empty_seconds = time.perf_counter() - mark
 
+                    # What two cores give without Dask: the same units in this process on
+                    # two numba threads, and two plain processes burning CPU side by side.
+                    numba.set_num_threads(2)
+                    mark = time.perf_counter()
+                    simulate_books(books, executor=LocalExecutor(), chunk_replications=chunk)
+                    local_two_seconds = time.perf_counter() - mark
+                    numba.set_num_threads(1)
+                    burn_ratio = _burn_ratio()
+
                     cluster.add_worker("w1")
                     _settle(client, 2)
                     simulate_books(books[:2], executor=executor, chunk_replications=chunk)  # load the kernels on w1
@@ -191,6 +205,9 @@ def main() -> None:
                     row = {"round": repeat + 1, "load_average_before": round(load, 2),
                            "local_serial_s": round(local_seconds, 2), "one_worker_s": round(one_seconds, 2),
                            "two_workers_s": round(two_seconds, 2), "speedup": round(one_seconds / two_seconds, 3),
+                           "local_two_threads_s": round(local_two_seconds, 2),
+                           "local_threads_speedup": round(local_seconds / local_two_seconds, 3),
+                           "two_processes_cpu_speedup": round(burn_ratio, 3),
                            "overhead_per_task_ms": round(1000 * (one_seconds - local_seconds) / units, 2),
                            "empty_task_ms": round(1000 * empty_seconds / arguments.empty_tasks, 2),
                            "identical": _same(local, one) and _same(local, two)}
@@ -199,18 +216,40 @@ def main() -> None:
         finally:
             cluster.close()
     speedups = [r["speedup"] for r in rounds]
+    threads = [r["local_threads_speedup"] for r in rounds]
+    burns = [r["two_processes_cpu_speedup"] for r in rounds]
     overheads = [r["overhead_per_task_ms"] for r in rounds]
     empties = [r["empty_task_ms"] for r in rounds]
     summary = {"points": len(books), "replications": arguments.replications, "units": units,
                "compile_books_s": round(compile_seconds, 2), "book_mb": round(_book_mb(books[0]), 2),
                "speedup_min": min(speedups), "speedup_max": max(speedups),
+               "local_threads_speedup_min": min(threads), "local_threads_speedup_max": max(threads),
+               "two_processes_cpu_speedup_min": min(burns), "two_processes_cpu_speedup_max": max(burns),
                "overhead_per_task_ms_min": min(overheads), "overhead_per_task_ms_max": max(overheads),
                "empty_task_ms_min": min(empties), "empty_task_ms_max": max(empties),
                "identical": all(r["identical"] for r in rounds), "rounds": rounds}
-    print(f"speedup 2 workers vs 1: {min(speedups):.2f}-{max(speedups):.2f}x; per-task overhead "
+    print(f"speedup 2 workers vs 1: {min(speedups):.2f}-{max(speedups):.2f}x (without Dask: 2 numba threads vs 1 "
+          f"{min(threads):.2f}-{max(threads):.2f}x, 2 CPU-bound processes {min(burns):.2f}-{max(burns):.2f}x); "
+          f"per-task overhead "
           f"{min(overheads):.1f}-{max(overheads):.1f} ms; empty task {min(empties):.1f}-{max(empties):.1f} ms; "
           f"results identical to local: {summary['identical']}")
     print(json.dumps(summary))
+
+
+_BURN = "import time; t = time.perf_counter(); x = 0\nfor i in range(30_000_000): x += i\nprint(time.perf_counter() - t)"
+
+
+def _burn_ratio() -> float:
+    """How much faster two CPU-bound processes finish side by side than one after the
+    other: the parallel capacity this machine has at the moment (2.0 on two idle cores)."""
+    def run(count: int) -> float:
+        mark = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-c", _BURN], stdout=subprocess.DEVNULL) for _ in range(count)]
+        for process in processes:
+            process.wait()
+        return time.perf_counter() - mark
+
+    return 2 * run(1) / run(2)
 
 
 def _book_mb(book) -> float:
