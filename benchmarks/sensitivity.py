@@ -56,14 +56,19 @@ def main() -> None:
         R = args.replications
         paired_error = float(np.std(paired - base_run, ddof=1) / np.sqrt(R))
         independent_error = float(np.sqrt(np.var(independent, ddof=1) / R + np.var(base_run, ddof=1) / R))
-        rows.append({"lever": name, "high_delta": float(np.mean(paired - base_run)), "paired_error": paired_error,
+        delta = float(np.mean(paired - base_run))
+        # A lever that changes no random quantity (CAC is paid once, known) leaves a paired
+        # difference that is the same in every replication: its error is rounding, the gain unbounded.
+        exact = paired_error <= 1e-9 * max(abs(delta), 1.0)
+        rows.append({"lever": name, "high_delta": delta, "paired_error": 0.0 if exact else paired_error,
                      "independent_error": independent_error,
-                     "gain": independent_error / paired_error if paired_error > 0 else float("inf")})
+                     "gain": None if exact else independent_error / paired_error})
     print(f"10-lever tornado, {args.replications} replications, {len(table) * 2 + 1} points: {wall:.1f} s wall")
     print(f"{'lever':<16}{'change at high':>16}{'MC error, CRN':>16}{'independent':>16}{'gain':>10}")
     for row in rows:
+        gain = "exact" if row["gain"] is None else f"{row['gain']:.1f}"
         print(f"{row['lever']:<16}{row['high_delta']:>16,.0f}{row['paired_error']:>16,.0f}"
-              f"{row['independent_error']:>16,.0f}{row['gain']:>10.1f}")
+              f"{row['independent_error']:>16,.0f}{gain:>10}")
     print(json.dumps({"replications": args.replications, "tornado_wall_s": wall, "points": len(table) * 2 + 1,
                       "levers": rows}))
 

@@ -200,6 +200,7 @@ sensitivity:
     price: {lever: price_change, low: -10%, high: 10%, from_month: 3}
     churn_elasticity: {lever: price_elasticity_of_churn, low: 0.4, high: 2.4, values: [0.4, 0.8, 1.2, 1.6, 2.0, 2.4]}
     churn: {lever: churn_multiplier, low: 0.8, high: 1.25}
+    churn_next_year: {lever: churn_multiplier, months: [0, 11], low: 0.8, high: 1.5}
     acquisition: {lever: acquisition_multiplier, low: 0.8, high: 1.2}
     expansion: {lever: expansion_multiplier, low: 0.7, high: 1.3}
     contraction: {lever: contraction_multiplier, low: 0.7, high: 1.3}
@@ -212,7 +213,7 @@ sensitivity:
     self_serve_churn: {lever: churn_multiplier, segments: [self_serve], low: 1, high: 4}
     churn_first_year: {lever: churn_multiplier, months: [0, 11], low: 1, high: 20}
   tornado:
-    levers: [price, churn_elasticity, churn, acquisition, expansion, contraction, cac, cost_to_serve, margin, discount_rate]
+    levers: [price, churn, churn_next_year, acquisition, expansion, contraction, cac, cost_to_serve, margin, discount_rate]
   grids:
     - {name: price_vs_churn_elasticity, x: price_rise, y: churn_elasticity}
   solve:
