@@ -72,9 +72,14 @@ def print_summary(console, result, out) -> None:
     from simcore.cli.common import plain
     from simcore.outputs.numbers import money
 
-    def shown(value, metric: str) -> str:
-        return money(value, signed=True) if not metric.startswith(("ltv_to_cac", "payback", "active")) \
-            else f"{value:+,.3g}"
+    def shown(value, metric: str, signed: bool = True) -> str:
+        if metric.startswith(("ltv_to_cac", "payback", "active")):
+            return f"{value:+,.3g}" if signed else f"{value:,.3g}"
+        return money(value, signed=signed)
+
+    def error(value, metric: str) -> str:
+        # A change that moves no random quantity (a CAC change) is exact: its error is rounding.
+        return "exact" if abs(value) < 1e-6 else "\u00b1" + shown(abs(value), metric, signed=False)
 
     tornado = result.tables.get("sensitivity_tornado")
     if tornado is not None:
@@ -83,14 +88,18 @@ def print_summary(console, result, out) -> None:
                           style="bold", highlight=False)
             for row in rows.itertuples():
                 console.print(f"  {row.rank:>2}. {plain(row.lever_label)} ({row.low_setting} .. {row.high_setting}): "
-                              f"{shown(row.swing_mean, metric)} (\u00b1{abs(row.swing_mc_error):,.3g})", highlight=False)
+                              f"{shown(row.swing_mean, metric)} ({error(row.swing_mc_error, metric)})", highlight=False)
     solves = result.tables.get("sensitivity_solve")
     if solves is not None:
-        console.print("Solves: value (Monte Carlo error) [90% interval of per-replication solves]", style="bold")
+        console.print("Solves: value [90% interval of per-replication solves]", style="bold")
         for row in solves.itertuples():
-            text = (f"{row.value:.4g} ({row.mc_error:.2g}) [{row.lower_90:.4g} .. {row.upper_90:.4g}]"
-                    if row.found else "not reached within the range")
-            console.print(f"  {plain(row.solve)}: {plain(row.lever)} = {text}", highlight=False)
+            text = f"{row.setting} [{row.interval_90_setting}]" if row.found else "not reached within the range"
+            if row.found and row.at_range_end:
+                text += " - at the end of the range searched: the best may lie beyond it"
+            implied = getattr(row, "implied_cac", None)
+            if row.found and implied is not None and implied == implied:
+                text += f" (CAC {money(implied)})"
+            console.print(f"  {plain(row.solve)}: {plain(row.lever)} {plain(text)}", highlight=False)
     stress = result.tables.get("sensitivity_stress")
     if stress is not None:
         console.print("Stress templates: change from the base (P5 .. P95)", style="bold")

@@ -371,13 +371,13 @@ def heatmap(ax, values, row_labels: Sequence, column_labels: Sequence, *, row_ti
     if money_unit:
         money_axis(bar.ax.yaxis)
     if annotate:
-        middle = float(np.nanmean(finite)) if finite.size else 0.0
-        scale = float(np.nanmax(np.abs(finite - middle))) if finite.size else 1.0
         for (i, j), value in np.ndenumerate(values):
             if np.isfinite(value):
-                strong = abs(value - (centre if centre is not None else middle)) > 0.6 * (scale or 1.0)
+                # White on dark cells, black on light ones, judged by the cell's own colour.
+                red, green, blue, _ = image.cmap(image.norm(value))
+                dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
                 ax.text(j, i, money(value) if money_unit else f"{value:.3g}", ha="center", va="center",
-                        fontsize=8, color="white" if strong else BLACK)
+                        fontsize=8, color="white" if dark else BLACK)
     if title:
         ax.set_title(title)
     return ax

@@ -83,5 +83,5 @@ def format_value(lever: SweepLever, value: float) -> str:
     if is_fraction(lever):
         return f"{value:+.1%}".replace(".0%", "%") if lever.lever != "discount_rate_annual" else f"{value:.1%}"
     if lever.lever in _WINDOWS:
-        return f"x{value:g}"
-    return f"{value:g}"
+        return f"x{value:.3g}"
+    return f"{value:.3g}"
