@@ -71,15 +71,7 @@ def print_summary(console, result, out) -> None:
     """The tornado ranking, the solves and the stress templates, one line each."""
     from simcore.cli.common import plain
     from simcore.outputs.numbers import money
-
-    def shown(value, metric: str, signed: bool = True) -> str:
-        if metric.startswith(("ltv_to_cac", "payback", "active")):
-            return f"{value:+,.3g}" if signed else f"{value:,.3g}"
-        return money(value, signed=signed)
-
-    def error(value, metric: str) -> str:
-        # A change that moves no random quantity (a CAC change) is exact: its error is rounding.
-        return "exact" if abs(value) < 1e-6 else "\u00b1" + shown(abs(value), metric, signed=False)
+    from simcore.sensitivity.section import change_text, error_text, solve_text
 
     tornado = result.tables.get("sensitivity_tornado")
     if tornado is not None:
@@ -88,17 +80,13 @@ def print_summary(console, result, out) -> None:
                           style="bold", highlight=False)
             for row in rows.itertuples():
                 console.print(f"  {row.rank:>2}. {plain(row.lever_label)} ({row.low_setting} .. {row.high_setting}): "
-                              f"{shown(row.swing_mean, metric)} ({error(row.swing_mc_error, metric)})", highlight=False)
+                              f"{change_text(row.swing_mean, metric)} ({error_text(row.swing_mc_error, metric)})",
+                              highlight=False)
     solves = result.tables.get("sensitivity_solve")
     if solves is not None:
         console.print("Solves: value [90% interval of per-replication solves]", style="bold")
         for row in solves.itertuples():
-            text = f"{row.setting} [{row.interval_90_setting}]" if row.found else "not reached within the range"
-            if row.found and row.at_range_end:
-                text += " - at the end of the range searched: the best may lie beyond it"
-            implied = getattr(row, "implied_cac", None)
-            if row.found and implied is not None and implied == implied:
-                text += f" (CAC {money(implied)})"
+            text = solve_text(row)
             console.print(f"  {plain(row.solve)}: {plain(row.lever)} {plain(text)}", highlight=False)
     stress = result.tables.get("sensitivity_stress")
     if stress is not None:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from simcore._version import __version__
 from simcore.config import BASELINE, Config, config_hash, load_config, validate_config_data
+from simcore.progress import Progress, Steps
 from simcore.errors import ConfigError, FitError, Problem
 from simcore.results import FitResult, RunResult, SegmentedBook, SegmentsResult, ValidationResult, run_tables
 from simcore.yamlio import LocatedYaml
@@ -40,7 +41,6 @@ from simcore.yamlio import LocatedYaml
 #: Name given to an in-memory table in messages and manifests.
 IN_MEMORY = "<DataFrame>"
 
-Progress = Callable[[str, int, int], None]
 
 
 class Project:
@@ -443,7 +443,7 @@ class Project:
         seed = config.simulation.seed if seed is None else seed
         replications = config.simulation.replications if replications is None else replications
         names = self._scenario_names(scenarios)
-        steps = _Steps(progress, total=4 + len(names))
+        steps = Steps(progress, total=4 + len(names))
         timings: dict[str, float] = {}
         started = time.perf_counter()
         book = self.book()
@@ -514,16 +514,6 @@ class Project:
 
 
 # ---------------------------------------------------------------------- helpers
-
-
-class _Steps:
-    def __init__(self, progress: Progress | None, total: int):
-        self.progress, self.total, self.done = progress, total, 0
-
-    def advance(self, label: str) -> None:
-        self.done += 1
-        if self.progress is not None:
-            self.progress(label, self.done, self.total)
 
 
 def _settings_config(data: dict, as_of, settings: dict, source: str) -> Config:

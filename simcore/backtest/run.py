@@ -27,8 +27,7 @@ from simcore.backtest.result import BacktestResult
 from simcore.config import config_hash
 from simcore.errors import ConfigError, Problem
 from simcore.executors import executor_for
-
-Progress = Callable[[str, int, int], None]
+from simcore.progress import Progress
 
 #: The verdict rule, as written into the manifest and shown by the report.
 VERDICT_RULE = (

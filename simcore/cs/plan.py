@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from simcore.cs.result import AccountsResult, CSPlanResult
+from simcore.progress import Progress, Steps
 from simcore.errors import ConfigError, Problem
 
-Progress = Callable[[str, int, int], None]
 
 
 def _settings(project, replications, seed) -> tuple[int, int]:
@@ -190,7 +190,7 @@ def plan_cs(project, *, replications: int | None = None, seed: int | None = None
     cap = _cap(plan, budget, headcount)
     revenue = project.revenue()
     check_plan(config, project.book().segments, None if revenue is None else revenue.dynamics)
-    steps = _Steps(progress, 5)
+    steps = Steps(progress, 5)
     timings: dict[str, float] = {}
     mark = time.perf_counter()
     inputs = _prepare(project, replications, seed, on_compile)
@@ -201,13 +201,3 @@ def plan_cs(project, *, replications: int | None = None, seed: int | None = None
     return build_plan(project, inputs, plan, cap, steps, timings,
                       manifest=lambda extra, t: _manifest(project, "plan-cs", replications, seed, t, **extra),
                       executor=executor)
-
-
-class _Steps:
-    def __init__(self, progress: Progress | None, total: int):
-        self.progress, self.total, self.done = progress, total, 0
-
-    def advance(self, label: str) -> None:
-        self.done += 1
-        if self.progress is not None:
-            self.progress(label, self.done, self.total)

@@ -9,15 +9,14 @@ from typing import Callable
 import pandas as pd
 
 from simcore._version import __version__
-from simcore.config.sensitivity import MetricSpec
 from simcore.config import config_hash
+from simcore.config.sensitivity import MetricSpec
 from simcore.errors import ConfigError, Problem
 from simcore.executors import chunk_replications_of, describe, executor_for
+from simcore.progress import Progress
 from simcore.sensitivity.checks import base_scenario, check_sensitivity, ranged
 from simcore.sensitivity.metrics import Metric
 from simcore.sensitivity.result import ANALYSES, SensitivityResult
-
-Progress = Callable[[str, int, int], None]
 
 
 def run_sensitivity(project, *, only: str | None = None, replications: int | None = None, seed: int | None = None,
@@ -141,7 +140,7 @@ def run_sensitivity(project, *, only: str | None = None, replications: int | Non
         "as_of": None if book.book.as_of is None else pd.Timestamp(book.book.as_of).date().isoformat(),
         "seed": seed, "replications": replications, "executor": where, "horizon_months": config.horizon_months,
         "base": base.name, "analyses": sorted({name.split("_")[1] for name in tables}),
-        "points_simulated": sweep.points_done, "segments": book.segments,
+        "points_simulated": sweep.points_done, "customers": int(len(book.customers)), "segments": book.segments,
         "currency": config.economics.currency,
         "timings_s": {k: round(v, 3) for k, v in timings.items()}, "python": platform.python_version(),
     }

@@ -25,6 +25,40 @@ def _is_money(metric: str) -> bool:
     return not str(metric).startswith(("ltv_to_cac", "payback", "active"))
 
 
+def change_text(value, metric: str) -> str:
+    """A change of ``metric`` as read: ``+80.0M`` for money, ``+0.312`` otherwise."""
+    return _number(value, _is_money(metric))
+
+
+def error_text(value, metric: str) -> str:
+    """A Monte Carlo error in the metric's units (``±108k``); ``exact`` when the change
+    moves no random quantity (a CAC change), whose error is only rounding."""
+    value = abs(float(value))
+    if value != value:
+        return ""
+    if value < 1e-6:
+        return "exact"
+    return "±" + (money(value) if _is_money(metric) else f"{value:,.3g}")
+
+
+def solve_text(row) -> str:
+    """A solve's value and 90% interval as lever settings, flagged at the range's end."""
+    if str(row.found) != "True":
+        return "not reached within the range"
+    text = f"{row.setting} {row.interval_90_setting}"
+    if str(row.interval_open) == "True":
+        text += " (open)"
+    if str(row.at_range_end) == "True":
+        text += " - at the end of the range searched: the best may lie beyond it"
+    implied = getattr(row, "implied_cac", None)
+    try:
+        if implied is not None and float(implied) == float(implied):
+            text += f" (CAC {money(float(implied))})"
+    except (TypeError, ValueError):
+        pass
+    return text
+
+
 def _figure(run, name: str, title: str, caption: str = "") -> str:
     path = run.path / "plots" / name
     return html.figure(path.read_bytes(), title, caption) if path.is_file() else ""
@@ -47,9 +81,9 @@ def render(run) -> str | None:
         for metric, rows in tornado.groupby("metric", sort=False):
             out.append(f"<h3>Tornado: {html.esc(rows.iloc[0].metric_label)}</h3>")
             body = [[int(r.rank), r.lever_label, f"{r.low_setting} .. {r.high_setting}",
-                     f"{_number(r.low_delta_mean, _is_money(metric))} \u00b1{abs(r.low_delta_mc_error):,.3g}",
-                     f"{_number(r.high_delta_mean, _is_money(metric))} \u00b1{abs(r.high_delta_mc_error):,.3g}",
-                     f"{_number(r.swing_mean, _is_money(metric))} \u00b1{abs(r.swing_mc_error):,.3g}"]
+                     f"{change_text(r.low_delta_mean, metric)} {error_text(r.low_delta_mc_error, metric)}",
+                     f"{change_text(r.high_delta_mean, metric)} {error_text(r.high_delta_mc_error, metric)}",
+                     f"{change_text(r.swing_mean, metric)} {error_text(r.swing_mc_error, metric)}"]
                     for r in rows.itertuples()]
             out.append(html.table(body, ["Rank", "Lever", "Low .. high", "Change at low", "Change at high",
                                          "Swing (high \u2212 low)"], numeric=[True, False, False, True, True, True]))
@@ -61,11 +95,11 @@ def render(run) -> str | None:
     if solves is not None:
         out.append("<h3>Solves and reverse stress tests</h3>")
         body = [[r.solve, r.lever, r.metric_label, "maximise" if r.goal == "maximise" else f"= {r.target:g}",
-                 (f"{r.value:.4g} (\u00b1{r.mc_error:.2g})" if r.found else "not reached in range"),
-                 (f"{r.lower_90:.4g} .. {r.upper_90:.4g}" + (" (open)" if str(r.interval_open) == "True" else ""))
-                 if r.found else ""] for r in solves.itertuples()]
-        out.append(html.table(body, ["Solve", "Lever", "Metric", "Goal", "Value (Monte Carlo error)",
-                                     "90% interval (per-replication solves)"]))
+                 solve_text(r), f"{float(r.mc_error):.3g}" if str(r.found) == "True" else ""]
+                for r in solves.itertuples()]
+        out.append(html.table(body, ["Solve", "Lever", "Metric", "Goal",
+                                     "Value [90% interval of per-replication solves]",
+                                     "Monte Carlo error of the value"]))
         for r in solves.itertuples():
             out.append(_figure(run, f"sensitivity_solve_{file_safe(r.solve)}.png", str(r.solve)))
     if sobol is not None:
@@ -76,7 +110,7 @@ def render(run) -> str | None:
         out.append(_figure(run, "sensitivity_sobol.png", "Sobol' indices"))
     if stress is not None:
         out.append("<h3>Stress templates</h3>")
-        body = [[r.template, r.description, f"{money(r.delta_mean, signed=True)} (\u00b1{abs(r.delta_mc_error):,.3g})",
+        body = [[r.template, r.description, f"{money(r.delta_mean, signed=True)} ({error_text(r.delta_mc_error, getattr(r, 'metric', 'total_value'))})",
                  f"{money(r.delta_p5, signed=True)} .. {money(r.delta_p95, signed=True)}",
                  f"{float(r.p_cumulative_cash_negative):.0%}"]
                 for r in stress.itertuples() if r.template != "base"]

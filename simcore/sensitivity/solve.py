@@ -133,7 +133,8 @@ def solve(sweep, base, name: str, lever_name: str, lever, metric, *, target: flo
            "value": estimate, "setting": format_value(lever, estimate) if np.isfinite(estimate) else "",
            "mc_error": float(np.nanstd(resampled, ddof=1)) if np.isfinite(resampled).sum() > 1 else np.nan,
            "lower_90": float(lower), "upper_90": float(upper),
-           "interval_90_setting": (f"{format_value(lever, lower)} .. {format_value(lever, upper)}"
+           # In brackets: a text starting with + or - would be guarded as a formula in files.
+           "interval_90_setting": (f"[{format_value(lever, lower)} .. {format_value(lever, upper)}]"
                                    if np.isfinite(lower) and np.isfinite(upper) else ""),
            "interval_open": bool(open_bounds),
            "replications_outside": outside, "replications": R, "range_low": float(low),

@@ -17,8 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from simcore.config.scenarios import ScenarioConfig
-
-Progress = Callable[[str, int, int], None]
+from simcore.progress import Progress
 
 
 class _Draws:
