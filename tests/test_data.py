@@ -82,7 +82,7 @@ def _reference_months(start: date, end: date) -> tuple[int, bool]:
 @given(st.dates(date(1990, 1, 1), date(2030, 12, 31)), st.integers(0, 4000))
 def test_months_elapsed_matches_dateutil(start, days):
     end = start + pd.Timedelta(days=days).to_pytimedelta()
-    whole, partial = _months_elapsed(
+    whole, partial, _ = _months_elapsed(
         np.array([start], dtype="datetime64[D]"), np.array([end], dtype="datetime64[D]")
     )
     assert (int(whole[0]), bool(partial[0])) == _reference_months(start, end)

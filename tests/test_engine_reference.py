@@ -41,6 +41,9 @@ def _book():
         "churned": rng.random(n) < 0.2, "mrr": rng.gamma(3.0, 40.0, n),
         "support_cost_per_month": np.where(rng.random(n) < 0.3, 25.0, np.nan),
         "segment": np.where(rng.random(n) < 0.5, "a", "b"),
+        # Churns dated between payments: each active customer has outlived a share of its
+        # month's churns (tests/test_churn_dating.py for the closed form).
+        "period_churn_passed": rng.random(n),
     })
 
 

@@ -254,8 +254,11 @@ def book_at_cutoff(full, cutoff: Cutoff):
     kept = customers.loc[customers["signup_date"] <= date]
     churn = kept["churn_date"].where(kept["churn_date"] <= date)
     money = _money_columns(kept)
+    # Columns the loader derives (tenure, churned, the share of the month's churns past)
+    # are derived again at the cutoff.
     attributes = [c for c in kept.columns if c not in
-                  ("customer_id", "tenure_months", "churned", "signup_date", "churn_date", "segment", *money)]
+                  ("customer_id", "tenure_months", "churned", "period_churn_passed", "signup_date", "churn_date",
+                   "segment", *money)]
     frame = kept[["customer_id", "signup_date", *money, *attributes]].assign(churn_date=churn.to_numpy())
     columns = ColumnMap(id="customer_id", signup="signup_date", churn="churn_date", **{m: m for m in money})
     data = DataConfig(customers=f"{source.source} as known at {cutoff.label}", columns=columns,

@@ -93,15 +93,17 @@ def _quantiles(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _ACCOUNTS_AT_ONCE = 2000
 
 
-def _account_draws(segment, factors, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _account_draws(segment, factors, columns: np.ndarray, survived: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                                                         np.ndarray]:
     """Mean, P5 and P95 across replications of each account's expected value,
-    ``m revenue_r(a) - k fixed_r(a)``, a block of accounts at a time."""
+    ``(m revenue_r(a) - k fixed_r(a)) / (1 - G h_r(a))`` (``survived``: the last factor,
+    ``(R, N)``), a block of accounts at a time."""
     count = segment.tenure.size
     mean, low, high = np.empty(count), np.empty(count), np.empty(count)
     for start in range(0, count, _ACCOUNTS_AT_ONCE):
         block = slice(start, start + _ACCOUNTS_AT_ONCE)
         draws = (segment.mrr[block, None] * factors.revenue[:, columns[block]].T
-                 - segment.cost[block, None] * factors.fixed[:, columns[block]].T)
+                 - segment.cost[block, None] * factors.fixed[:, columns[block]].T) * survived[:, block].T
         mean[block] = draws.mean(axis=1)
         low[block], high[block] = _quantiles(draws)
     return mean, low, high
@@ -149,12 +151,16 @@ def account_values(inputs: PlanInputs, rule: ClassRule, *, review_every_months: 
         factors = tenure_factors(segment, needed)
         revenue, flat, fixed = (getattr(factors, n).mean(axis=0) for n in ("revenue", "flat", "fixed"))
 
-        # Every review: tenure a + c, MRR at its expected value m g^c.
+        # Every review: tenure a + c, MRR at its expected value m g^c; an account still
+        # active at a review has outlived the same share of that month's churns as now
+        # (its factor at the mean hazard of the renewal then).
         columns = factors.index(segment.tenure[:, None] + reviews[None, :])
         mrr_then = segment.mrr[:, None] * growth ** reviews[None, :]
-        units["profit"].append(mrr_then * revenue[columns] - segment.cost[:, None] * fixed[columns])
-        units["cost_to_serve"].append(segment.cost[:, None] * fixed[columns])
-        units["expansion"].append(mrr_then * (revenue[columns] - flat[columns]))
+        survived = np.stack([segment.survived_factor(c).mean(axis=0) for c in reviews], axis=1) \
+            if segment.tenure.size else np.ones((0, reviews.size))
+        units["profit"].append((mrr_then * revenue[columns] - segment.cost[:, None] * fixed[columns]) * survived)
+        units["cost_to_serve"].append(segment.cost[:, None] * fixed[columns] * survived)
+        units["expansion"].append(mrr_then * (revenue[columns] - flat[columns]) * survived)
         count = segment.tenure.size
         units["segment"].append(np.full(count, index))
         units["is_new"].append(np.zeros(count, bool))
@@ -164,16 +170,18 @@ def account_values(inputs: PlanInputs, rule: ClassRule, *, review_every_months: 
 
         # At as_of, per replication: the interval of each account's expected value.
         now = factors.index(segment.tenure)
-        mean, low, high = _account_draws(segment, factors, now)
-        months_low, months_high = _quantiles(factors.months[:, now].T) if count else (np.zeros(0), np.zeros(0))
+        survived_now = segment.survived_factor(0)
+        mean, low, high = _account_draws(segment, factors, now, survived_now)
+        months_now = factors.months[:, now] * survived_now
+        months_low, months_high = _quantiles(months_now.T) if count else (np.zeros(0), np.zeros(0))
         frames.append(pd.DataFrame({
             "customer_id": segment.customer_id, "segment": name, "tenure_months": segment.tenure,
             "mrr": segment.mrr, "cost_to_serve_per_month": segment.cost,
             "expected_profit": mean, "expected_profit_lower_90": low, "expected_profit_upper_90": high,
-            "expected_remaining_lifetime_months": factors.months[:, now].mean(axis=0),
+            "expected_remaining_lifetime_months": months_now.mean(axis=0),
             "expected_remaining_lifetime_months_lower_90": months_low,
             "expected_remaining_lifetime_months_upper_90": months_high,
-            "p_active_12_months": factors.active_12[:, now].mean(axis=0),
+            "p_active_12_months": (factors.active_12[:, now] * survived_now).mean(axis=0),
         }))
 
         if include_new:

@@ -126,6 +126,20 @@ class SegmentInputs:
     def horizon_months(self) -> int:
         return int(self.discount.shape[0])
 
+    def survived_factor(self, months_from_now: np.ndarray | int = 0) -> np.ndarray:
+        """``1 / (1 - G h)`` per replication and account, ``(R, N)``: how much likelier
+        every later payment is for an account that has outlived the share ``G`` of its
+        current month's churns (books that date cancellations between payments; 1 when
+        they are dated on the renewal skipped), ``h`` the hazard of its renewal
+        ``months_from_now`` months from ``as_of`` (see
+        :class:`~simcore.engine.compiled.CompiledSegment`)."""
+        column = "period_churn_passed"
+        passed = (self.accounts[column].to_numpy(dtype=np.float64) if column in self.accounts.columns
+                  else np.zeros(self.tenure.size))
+        passed = np.nan_to_num(np.clip(passed, 0.0, 1.0))
+        hazard = np.minimum(self.hazard[:, self.tenure + np.asarray(months_from_now)], 1.0)
+        return 1.0 / (1.0 - passed[None, :] * hazard)
+
     def growth(self, expansion_multiplier: float = 1.0) -> float:
         """Expected MRR factor of one month, ``1 + e p_e (E[e^X] - 1) + p_c (E[e^Y] - 1)``,
         with the expansion probability times ``expansion_multiplier``."""

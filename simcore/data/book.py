@@ -18,6 +18,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
     "tenure_months",
     "tenure_periods",
     "churned",
+    "period_churn_passed",
     "signup_date",
     "churn_date",
     "mrr",

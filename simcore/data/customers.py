@@ -121,9 +121,10 @@ def _date_text(value: np.datetime64) -> str:
     return str(value)[:10]
 
 
-def _months_elapsed(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _months_elapsed(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Whole calendar months from ``start`` to ``end`` (datetime64[D] arrays, end >=
-    start) and whether any part of a further month has passed.
+    start), whether any part of a further month has passed, and which part of it (days
+    since the last anniversary over the days of that month, in [0, 1)).
 
     The k-th monthly anniversary of a start on day d is day min(d, last day of the month)
     of the k-th following month.
@@ -140,8 +141,30 @@ def _months_elapsed(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.
     whole = (end_month - start_month).astype(np.int64)
     whole = np.where(end < anniversary(whole), whole - 1, whole)
     whole = np.maximum(whole, 0)
-    partial = end > anniversary(whole)
-    return whole, partial
+    last = anniversary(whole)
+    partial = end > last
+    days = (anniversary(whole + 1) - last).astype(np.int64)
+    fraction = (end - last).astype(np.int64) / np.maximum(days, 1)
+    return whole, partial, np.clip(fraction, 0.0, 1.0 - 1e-12)
+
+
+def churn_passed_share(position: np.ndarray, elapsed: np.ndarray) -> np.ndarray:
+    """For each elapsed part ``f`` of a billing period, the share of the book's churns
+    whose date lies at or before that part of the period they ended: ``G(f)``, the
+    empirical distribution of ``position``.
+
+    ``position`` is where in its last paid period each churn date falls: 1 for a churn
+    dated on the renewal it skipped (the convention the engine simulates), ``u`` in
+    (0, 1) for a cancellation dated ``u`` of the way between the last payment and that
+    renewal. An active customer ``f`` of the way through a period has then survived the
+    churns of its period with probability ``1 - G(f) h``, and the engine conditions its
+    first projected renewal on that (see :mod:`simcore.engine.compile`). No churns, or
+    only churns on renewals: 0 for every ``f``.
+    """
+    position = np.sort(np.asarray(position, dtype=np.float64))
+    if position.size == 0:
+        return np.zeros(len(elapsed), dtype=np.float64)
+    return np.searchsorted(position, np.asarray(elapsed, dtype=np.float64), side="right") / position.size
 
 
 def _cell_text(value) -> str:
@@ -399,8 +422,13 @@ def _date_shape(frame, mapping, rows, collector, out, as_of, date_format):
         return False, resolved
 
     end = np.where(has_churn, churn_values, np.datetime64(resolved.to_datetime64(), "ns"))
-    whole, partial = _months_elapsed(signup_values.astype("datetime64[D]"), end.astype("datetime64[D]"))
+    whole, partial, fraction = _months_elapsed(signup_values.astype("datetime64[D]"), end.astype("datetime64[D]"))
     tenure = np.where(has_churn, np.maximum(1, whole + partial), whole).astype(np.int64)
+    # Where in its last paid month each churn is dated (1: on the renewal it skipped; a
+    # churn on the signup day: 0), and, for each active customer, the share of such
+    # churns already past at its point of the current month (see churn_passed_share).
+    position = np.where(partial, fraction, np.where(whole == 0, 0.0, 1.0))[has_churn]
+    passed = np.where(has_churn, 0.0, churn_passed_share(position, fraction))
     report_rows(
         collector,
         tenure > MAX_TENURE_MONTHS,
@@ -422,6 +450,7 @@ def _date_shape(frame, mapping, rows, collector, out, as_of, date_format):
         )
     out["tenure_months"] = tenure
     out["churned"] = has_churn
+    out["period_churn_passed"] = passed
     out["signup_date"] = signup_values
     out["churn_date"] = churn_values
     return True, resolved

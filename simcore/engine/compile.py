@@ -296,6 +296,7 @@ def compile_segment(
     support = _column_or(active, "support_cost_per_month", economics.support_cost_per_month)
     cost = support + economics.other_cost_to_serve_per_month
     cac_paid = _column_or(active, "cac", economics.cac)
+    churn_passed = np.clip(_column_or(active, "period_churn_passed", 0.0), 0.0, 1.0)
     if len(active):
         keys = customer_keys(active["customer_id"]) if "customer_id" in active.columns \
             else np.arange(len(active), dtype=np.uint64)
@@ -467,7 +468,8 @@ def compile_segment(
         group_tenure=group_tenure, customer_group=customer_group,
         customer_key=np.ascontiguousarray(keys, dtype=np.uint64),
         customer_mrr=np.ascontiguousarray(mrr), customer_cost_per_month=np.ascontiguousarray(cost),
-        customer_cac=cac_paid, cohort_counts=cohort_counts, new_mrr=new_mrr,
+        customer_cac=cac_paid, customer_churn_passed=np.ascontiguousarray(churn_passed),
+        cohort_counts=cohort_counts, new_mrr=new_mrr,
         new_cost_per_month=new_cost, new_cac=new_cac, new_onboarding_cost=new_onboarding,
         new_acquisition_cost=acquisition_cost,
         new_acquisition_cost_by_cohort=np.ascontiguousarray(acquisition_by_cohort),

@@ -52,6 +52,12 @@ class CompiledSegment:
         monthly cost to serve (support + other) of each existing customer.
     customer_cac : (N,) float64
         Acquisition cost already paid for each existing customer (sunk; reported only).
+    customer_churn_passed : (N,) float64
+        ``G(f)`` of each existing customer: the share of its month's churns already past
+        at the part ``f`` of the current month it has survived (0 for books that date a
+        churn on the renewal it skipped, or give tenures). The first projected renewal
+        is missed with probability ``h (1 - G) / (1 - G h)`` instead of ``h``, and every
+        later payment is ``1 / (1 - G h)`` times likelier (``h``: that renewal's hazard).
     cohort_counts : (H,) int64
         New customers acquired in each projection month.
     new_mrr, new_cost_per_month, new_acquisition_cost : float
@@ -158,6 +164,7 @@ class CompiledSegment:
     customer_mrr: np.ndarray
     customer_cost_per_month: np.ndarray
     customer_cac: np.ndarray
+    customer_churn_passed: np.ndarray
     cohort_counts: np.ndarray
     new_mrr: float
     new_cost_per_month: float

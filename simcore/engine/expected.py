@@ -11,7 +11,10 @@ tenure ``a`` in projection month ``t``, since it has already paid for life month
 ``0..a`` (so at zero churn it is worth the annuity of ``H`` payments starting with the
 next month, weights ``d^0..d^(H-1)``, and at tenure ``a = n - 1`` the shifted-beta-
 geometric model gives Fader & Hardie's DERL for a customer who has made ``n``
-payments). ``p`` are the price factors, ``cm`` the contribution margin, ``k`` the fixed
+payments). An existing customer that has outlived the share ``G`` of its month's
+churns (a book that dates cancellations between payments) has every ``P_t`` divided by
+``1 - G h1``, ``h1`` its first renewal's hazard (see
+:class:`~simcore.engine.compiled.CompiledSegment`). ``p`` are the price factors, ``cm`` the contribution margin, ``k`` the fixed
 cost to serve, ``K`` its factor and ``e`` the extra cost to serve per account. Expansion and contraction events are independent of
 survival and of each other across months, so ``E[MRR_t] = m g^t`` for a new customer
 (events from its second month on) and ``E[MRR_t] = m g^(t+1)`` for an existing one
@@ -95,6 +98,11 @@ def expected_values(segment: CompiledSegment) -> ExpectedValues:
     existing_value = (segment.customer_mrr[None, :] * revenue[:, segment.customer_group]
                       - segment.customer_cost_per_month[None, :] * fixed[:, segment.customer_group]
                       - extra[:, segment.customer_group])
+    # A customer that has outlived the share G of its month's churns pays every month
+    # 1 / (1 - G h1) times likelier (h1: its first renewal's hazard); see
+    # CompiledSegment.customer_churn_passed.
+    first_hazard = 1.0 - survival_existing[:, segment.customer_group, 1]
+    existing_value = existing_value / (1.0 - segment.customer_churn_passed[None, :] * first_hazard)
 
     calendar = months[:, None] + months[None, :]
     rows = np.minimum(months, segment.new_churn_classes - 1)

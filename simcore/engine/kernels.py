@@ -184,12 +184,17 @@ cohort_classes : int
     share one survival table per replication. 1 for existing customers (unused).
 """
 
-ExistingCustomers = namedtuple("ExistingCustomers", ["group_tenure", "group", "key", "mrr", "cost"])
+ExistingCustomers = namedtuple("ExistingCustomers", ["group_tenure", "group", "key", "mrr", "cost",
+                                                     "churn_passed"])
 ExistingCustomers.__doc__ = """The existing base, sorted by tenure group.
 
 group_tenure : (G,) int64 — tenure of each group; group : (N,) int64 — group of each
 customer; key : (N,) uint64 — RNG key; mrr, cost : (N,) float64 — MRR and fixed monthly
-cost to serve.
+cost to serve; churn_passed : (N,) float64 — ``G`` in [0, 1], the share of the current
+month's churns already past at the customer's point of the month (0: condition on the
+tenure alone). The lifetime uniform ``u`` becomes ``u (1 - G h1)``, ``h1 = 1 - S(1)`` of
+the customer's table: ``P(L >= k) = S(k) / (1 - G h1)`` for ``k >= 1``, the survival of a
+customer known to have outlived that share of its month's churns.
 """
 
 ExistingValues = namedtuple("ExistingValues", ["margin_prefix", "cost_prefix", "extra_prefix"])
@@ -565,6 +570,7 @@ def existing_block(seed, segment_key, first_replication, start, stop, churn, cus
             or churn.tenure_factor.shape[0] < horizon + 1
             or stop > customers.key.shape[0] or stop > customer_group.shape[0]
             or stop > customers.mrr.shape[0] or stop > customers.cost.shape[0] or start < 0
+            or stop > customers.churn_passed.shape[0]
             or values.cost_prefix.shape[0] != horizon + 1
             or values.extra_prefix.shape[0] != horizon + 1):
         return STATUS_BAD_SHAPE
@@ -603,9 +609,10 @@ def existing_block(seed, segment_key, first_replication, start, stop, churn, cus
 
 
 @njit(cache=True, inline="always")
-def _uniforms_and_lifetimes(stream, batch_keys, survival, guide, guide_size, scratch, months):
+def _uniforms_and_lifetimes(stream, batch_keys, batch_passed, first_hazard, survival, guide, guide_size,
+                            scratch, months):
     """Lifetime uniforms, then numbers of projected payments, of one batch of existing
-    customers.
+    customers (each uniform scaled by ``1 - G h1``, see :class:`ExistingCustomers`).
 
     ``survival`` is the table of the lifetime counted from today, one month longer than
     the horizon (``survival[H + 1]`` is the sentinel), so the search returns ``min(T_e,
@@ -616,7 +623,8 @@ def _uniforms_and_lifetimes(stream, batch_keys, survival, guide, guide_size, scr
     (whose rare mispredicted branches then only discard a short chain).
     """
     for j in range(batch_keys.shape[0]):
-        scratch[j] = uniform(customer_key(stream, batch_keys[j]), np.uint64(0))
+        scratch[j] = (uniform(customer_key(stream, batch_keys[j]), np.uint64(0))
+                      * (1.0 - batch_passed[j] * first_hazard))
     for j in range(batch_keys.shape[0]):
         months[j] = _lifetime(survival, guide, guide_size, scratch[j]) - _ONE
 
@@ -668,6 +676,7 @@ def _existing_constant_mrr(seed, segment_key, first_replication, run_starts, chu
     customer_keys = customers.key
     customer_mrr = customers.mrr
     customer_cost = customers.cost
+    customer_passed = customers.churn_passed
     totals, ends, histogram = out.totals, out.ends, out.histogram
     n_block = totals.shape[0]
     horizon = values.margin_prefix.shape[0] - 1
@@ -700,6 +709,7 @@ def _existing_constant_mrr(seed, segment_key, first_replication, run_starts, chu
             _build_table(hazard, replication, group_tenure[customer_group[first]],
                          hazard_multiplier, 0, tenure_factor, horizon + 1, guide_size,
                          survival, guide)
+            first_hazard = 1.0 - survival[1]
             for batch_start in range(first, last, _BATCH):
                 batch_stop = min(batch_start + _BATCH, last)
                 size = batch_stop - batch_start
@@ -708,6 +718,7 @@ def _existing_constant_mrr(seed, segment_key, first_replication, run_starts, chu
                 batch_mrr = customer_mrr[batch_start:batch_stop]
                 batch_cost = customer_cost[batch_start:batch_stop]
                 _uniforms_and_lifetimes(stream, customer_keys[batch_start:batch_stop],
+                                        customer_passed[batch_start:batch_stop], first_hazard,
                                         survival, guide, guide_size, scratch, months)
                 # Then the money and the running totals, then the histogram increments
                 # (whose addresses are then known early).
@@ -751,6 +762,7 @@ def _existing_pooled(seed, segment_key, first_replication, run_starts, churn, cu
     customer_keys = customers.key
     customer_mrr = customers.mrr
     customer_cost = customers.cost
+    customer_passed = customers.churn_passed
     totals, ends, histogram = out.totals, out.ends, out.histogram
     n_block = totals.shape[0]
     horizon = values.margin_prefix.shape[0] - 1
@@ -783,6 +795,7 @@ def _existing_pooled(seed, segment_key, first_replication, run_starts, churn, cu
             _build_table(hazard, replication, group_tenure[customer_group[first]],
                          hazard_multiplier, 0, tenure_factor, horizon + 1, guide_size,
                          survival, guide)
+            first_hazard = 1.0 - survival[1]
             for batch_start in range(first, last, _BATCH):
                 batch_stop = min(batch_start + _BATCH, last)
                 size = batch_stop - batch_start
@@ -790,6 +803,9 @@ def _existing_pooled(seed, segment_key, first_replication, run_starts, churn, cu
                 batch_cost = customer_cost[batch_start:batch_stop]
                 _draws_with_paths(stream, customer_keys[batch_start:batch_stop], mask,
                                   scratch, path_rows, width)
+                batch_passed = customer_passed[batch_start:batch_stop]
+                for j in range(size):
+                    scratch[j] *= 1.0 - batch_passed[j] * first_hazard
                 for j in range(size):
                     months[j] = _lifetime(survival, guide, guide_size, scratch[j]) - _ONE
                 for j in range(size):
@@ -1183,7 +1199,7 @@ def tiny_arguments(horizon: int = 2, dynamic: bool = False) -> dict:
     churn_existing = Churn(np.full((1, 2 * H + 2), 0.1), np.ones(2 * H), np.ones(H + 1), 1)
     churn_new = Churn(np.full((1, 2 * H + 2), 0.1), np.ones((1, H)), np.ones(H), 1)
     customers = ExistingCustomers(np.zeros(1, np.int64), np.zeros(1, np.int64),
-                                  np.zeros(1, np.uint64), np.ones(1), np.zeros(1))
+                                  np.zeros(1, np.uint64), np.ones(1), np.zeros(1), np.zeros(1))
     prefix = np.arange(H + 1, dtype=np.float64)
     values = ExistingValues(prefix, prefix.copy(), prefix.copy())
     dynamics = np.array([0.1, 0.1, 0.1, 0.1, -0.1, 0.1]) if dynamic else np.zeros(6)

@@ -109,8 +109,13 @@ def reference_segment(segment: CompiledSegment, seed: int, *, n_bins: int = DEFA
         cost = segment.customer_cost_per_month
         active = np.ones(tenure.shape[0], dtype=bool)
         value = np.zeros(tenure.shape[0])
+        passed = segment.customer_churn_passed
         for c in range(H):
             churn = np.minimum(1.0, hazard[tenure + c] * segment.existing_hazard_factor[c])
+            if c == 0:
+                # Part of this month's churns are already past for a customer still active
+                # G of the way through it: of the rest, h (1 - G) / (1 - G h) churn.
+                churn = churn * (1.0 - passed) / (1.0 - passed * churn)
             active &= rng.random(tenure.shape[0]) >= churn
             if dynamic:
                 mrr = _events(rng, mrr, active, segment, c)

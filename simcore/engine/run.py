@@ -147,7 +147,7 @@ def run_segment(segment: CompiledSegment, seed: np.uint64, *, block_size: int = 
                       int(segment.new_churn_classes))
     customers = ExistingCustomers(segment.group_tenure, segment.customer_group,
                                   segment.customer_key, segment.customer_mrr,
-                                  segment.customer_cost_per_month)
+                                  segment.customer_cost_per_month, segment.customer_churn_passed)
     values = ExistingValues(segment.existing_margin_prefix, segment.existing_cost_prefix,
                             segment.existing_extra_cost_prefix)
     path_model = _path_model(segment, count)
