@@ -143,21 +143,12 @@ def executor(cluster):
 # ---------------------------------------------------------------------- books
 
 
-class Dynamics:
-    p_expansion = 0.05
-    expansion_log_mean = 0.1
-    expansion_log_sd = 0.05
-    p_contraction = 0.03
-    contraction_log_mean = -0.15
-    contraction_log_sd = 0.05
-
-
 def price_grid(prices=(0.9, 1.0, 1.1, 1.2, 1.3), churn=(1.0, 1.15, 1.3, 1.5), replications: int = 24,
                customers: int = 300) -> list:
     """Compiled books of a grid of price changes from month 3 (existing and new customers)
     with the churn response to each, on a two-segment book (one with expansion and
     contraction, so pooled MRR paths are simulated too)."""
-    from doubles import GeometricFit
+    from doubles import Dynamics, GeometricFit
     from simcore.economics import Economics
     from simcore.engine.compile import compile_book
     from simcore.engine.levers import ScenarioLevers

@@ -7,21 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from doubles import GeometricFit
+from doubles import Dynamics, GeometricFit
 from simcore.economics import Economics
 from simcore.engine.api import simulate_compiled
 from simcore.engine.compile import compile_book
 from simcore.engine.levers import ScenarioLevers
 from simcore.executors import LocalExecutor, simulate_books, summaries, work_units
-
-
-class Dynamics:
-    p_expansion = 0.05
-    expansion_log_mean = 0.1
-    expansion_log_sd = 0.05
-    p_contraction = 0.03
-    contraction_log_mean = -0.15
-    contraction_log_sd = 0.05
 
 
 def books(replications: int = 37):
