@@ -213,12 +213,20 @@ def parse_months(values: pd.Series) -> Parsed:
         blank = np.isnat(days)
         stamps, bad = _days_to_ns(days)
     elif is_textual(values):
-        text = as_text(values)
-        blank = blank_text(text)
-        given = text.where(~blank)
+        # A column of months repeats a few hundred values over millions of rows (an MRR
+        # history): parse each distinct value once, then spread the results.
+        codes, distinct = pd.factorize(values)
+        distinct = as_text(pd.Series(distinct, dtype=object))
+        distinct_blank = blank_text(distinct)
+        given = distinct.where(~distinct_blank)
         month_only = pd.to_datetime(given, format="%Y-%m", errors="coerce")
         full = pd.to_datetime(given.where(month_only.isna()), format="ISO8601", errors="coerce")
-        stamps, _ = _days_to_ns(_to_days(month_only.fillna(full)))
+        distinct_stamps, _ = _days_to_ns(_to_days(month_only.fillna(full)))
+        known = codes >= 0
+        stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+        stamps[known] = distinct_stamps[codes[known]]
+        blank = ~known
+        blank[known] = distinct_blank[codes[known]]
         bad = ~blank & np.isnat(stamps)
     else:
         blank = values.isna().to_numpy(dtype=bool)
