@@ -33,6 +33,7 @@ import numpy as np
 
 from simcore.config.data import MONTHS_PER_PERIOD
 from simcore.errors import FitError, Problem
+from simcore.retention.records import conditional_survival_from, hazard_from
 from simcore.retention.selection import SegmentFits
 
 #: Periods fitted in their own unit and stepped onto the monthly grid.
@@ -75,19 +76,11 @@ class PeriodFit:
 
     def hazard(self, t) -> np.ndarray:
         """Monthly hazard ``1 - S(t+1)/S(t)``: zero except at renewals."""
-        t = np.atleast_1d(np.asarray(t, dtype=float))
-        s = self.survival(np.concatenate([t, t + 1]))
-        now, nxt = s[: len(t)], s[len(t):]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(now > 0, 1.0 - nxt / now, 1.0)
+        return hazard_from(self.survival, t)
 
     def conditional_survival(self, age: int, t) -> np.ndarray:
         """``S(age + t) / S(age)`` in months."""
-        t = np.atleast_1d(np.asarray(t, dtype=float))
-        s = self.survival(np.concatenate([[float(age)], age + t]))
-        if s[0] <= 0:
-            raise FitError(Problem(f"the fitted survival is 0 at tenure {age} months", field="age"))
-        return s[1:] / s[0]
+        return conditional_survival_from(self.survival, age, t)
 
     def survival_draws(self, n_draws: int, n_months: int, seed: int, method: str = "asymptotic") -> np.ndarray:
         """Curves under parameter uncertainty on months ``0..n_months`` (the wrapped

@@ -12,17 +12,10 @@ import pytest
 
 from simcore import Project
 from simcore.backtest import MIN_WINDOW_MONTHS
-from simcore.cli.main import main
+from cli_runner import run_cli
 from simcore.errors import ConfigError
 from tests.backtest_books import SegmentTruth, book_project, generate_book
 
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return done.value.code or 0, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from simcore.cli.main import main
+from cli_runner import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "scenarios" / "demo" / "config.yaml"
 
-
-def run_cli(capsys, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return done.value.code or 0, captured.out, captured.err
 
 
 def test_help_and_version_do_not_import_heavy_modules():

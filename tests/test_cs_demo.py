@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cli_runner import run_cli
 from simcore.cli.main import main
 from simcore.config import load_config
 from simcore.demo import write_demo
@@ -19,13 +20,6 @@ from simcore.demo import write_demo
 REPO = Path(__file__).resolve().parents[1]
 DEMO_CONFIG = REPO / "scenarios" / "demo" / "config.yaml"
 
-
-def run_cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return done.value.code or 0, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

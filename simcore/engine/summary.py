@@ -186,6 +186,32 @@ def _estimate(prefix: str, per_replication: np.ndarray, pooled_mean: float, shif
             f"{prefix}_mean_mc_error": spread / np.sqrt(per_replication.size) / scale}
 
 
+def _new_customer_columns(cac: float, onboarding: float, per_replication: np.ndarray, mean: float,
+                          payback: np.ndarray, horizon: int) -> dict[str, float]:
+    """CAC, LTV:CAC with its interval and payback of a new-customer row (a segment's or
+    the blended one): ``payback`` counts new customers by the month they repay in
+    (index ``horizon``: never)."""
+    paid_share = np.cumsum(payback.astype(np.float64)) / payback.sum()
+    median_index = int(np.searchsorted(paid_share, 0.5, side="left"))
+    columns = {"cac": cac, "onboarding_cost": onboarding}
+    if cac > 0:
+        ratio = _estimate("ltv_to_cac", per_replication, mean, scale=cac)
+        columns.update({"ltv_to_cac": ratio["ltv_to_cac_mean"], "ltv_to_cac_lower_90": ratio["ltv_to_cac_mean_lower_90"],
+                        "ltv_to_cac_upper_90": ratio["ltv_to_cac_mean_upper_90"]})
+    else:
+        columns.update({"ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan, "ltv_to_cac_upper_90": np.nan})
+    columns.update({"payback_months_p50": float(median_index) if median_index <= horizon else np.inf,
+                    "p_payback_within_12_months": float(paid_share[min(12, horizon)]),
+                    "p_payback_within_24_months": float(paid_share[min(24, horizon)])})
+    return columns
+
+
+#: The new-customer columns of an existing-customer row (CAC is set apart: sunk, reported).
+_NOT_NEW = {"onboarding_cost": np.nan, "ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan,
+            "ltv_to_cac_upper_90": np.nan, "payback_months_p50": np.nan,
+            "p_payback_within_12_months": np.nan, "p_payback_within_24_months": np.nan}
+
+
 def _population_row(segment: CompiledSegment, acc: SegmentAccumulators, population: int,
                     rule: StatusRule, acquisition_cost_given: bool = True) -> dict[str, Any]:
     offset = EXISTING_COUNT if population == EXISTING else NEW_COUNT
@@ -215,34 +241,16 @@ def _population_row(segment: CompiledSegment, acc: SegmentAccumulators, populati
     row.update({"unit_profit_customer_p5": ltv[0] - acquisition, "unit_profit_customer_p50": ltv[1] - acquisition,
                 "unit_profit_customer_p95": ltv[2] - acquisition, "p_unit_profit_negative": loss})
     if population == NEW:
-        cac = segment.new_cac
-        payback = acc.payback.astype(np.float64)
-        paid_share = np.cumsum(payback) / payback.sum()
-        median_index = int(np.searchsorted(paid_share, 0.5, side="left"))
-        row.update({"cac": cac, "onboarding_cost": segment.new_onboarding_cost})
-        if cac > 0:
-            ratio = _estimate("ltv_to_cac", per_replication, mean, scale=cac)
-            row.update({"ltv_to_cac": ratio["ltv_to_cac_mean"], "ltv_to_cac_lower_90": ratio["ltv_to_cac_mean_lower_90"],
-                        "ltv_to_cac_upper_90": ratio["ltv_to_cac_mean_upper_90"]})
-        else:
-            row.update({"ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan, "ltv_to_cac_upper_90": np.nan})
-        row.update({
-            "payback_months_p50": float(median_index) if median_index <= H else np.inf,
-            "p_payback_within_12_months": float(paid_share[min(12, H)]),
-            "p_payback_within_24_months": float(paid_share[min(24, H)]),
-        })
+        row.update(_new_customer_columns(segment.new_cac, segment.new_onboarding_cost, per_replication, mean,
+                                         acc.payback, H))
         if not acquisition_cost_given:
             # Without an acquisition cost there is nothing to pay back.
             row.update({"payback_months_p50": np.nan, "p_payback_within_12_months": np.nan,
                         "p_payback_within_24_months": np.nan})
         segment_total = totals[:, NEW_PROFIT_AT_START]
     else:
-        row.update({
-            "cac": float(np.mean(segment.customer_cac)) if segment.customer_cac.size else np.nan,
-            "onboarding_cost": np.nan, "ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan,
-            "ltv_to_cac_upper_90": np.nan, "payback_months_p50": np.nan,
-            "p_payback_within_12_months": np.nan, "p_payback_within_24_months": np.nan,
-        })
+        row.update({"cac": float(np.mean(segment.customer_cac)) if segment.customer_cac.size else np.nan,
+                    **_NOT_NEW})
         segment_total = totals[:, offset + 1]
     row.update(_estimate("total_value", segment_total, float(segment_total.mean())))
     row["status"] = rule.status(row["unit_profit_mean"], row["unit_profit_mean_lower_90"],
@@ -373,24 +381,10 @@ def _blended_row(book: CompiledBook, accumulators: Mapping[str, SegmentAccumulat
                 "unit_profit_customer_p95": np.nan, "p_unit_profit_negative": loss})
     if population == NEW:
         cac = cac_paid / pooled
-        payback = np.sum(paybacks, axis=0).astype(np.float64)
-        paid_share = np.cumsum(payback) / payback.sum()
-        median_index = int(np.searchsorted(paid_share, 0.5, side="left"))
-        H = book.horizon_months
-        row.update({"cac": cac, "onboarding_cost": acquisition - cac})
-        if cac > 0:
-            ratio = _estimate("ltv_to_cac", per_replication, mean, scale=cac)
-            row.update({"ltv_to_cac": ratio["ltv_to_cac_mean"], "ltv_to_cac_lower_90": ratio["ltv_to_cac_mean_lower_90"],
-                        "ltv_to_cac_upper_90": ratio["ltv_to_cac_mean_upper_90"]})
-        else:
-            row.update({"ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan, "ltv_to_cac_upper_90": np.nan})
-        row.update({"payback_months_p50": float(median_index) if median_index <= H else np.inf,
-                    "p_payback_within_12_months": float(paid_share[min(12, H)]),
-                    "p_payback_within_24_months": float(paid_share[min(24, H)])})
+        row.update(_new_customer_columns(cac, acquisition - cac, per_replication, mean, np.sum(paybacks, axis=0),
+                                         book.horizon_months))
     else:
-        row.update({"cac": np.nan, "onboarding_cost": np.nan, "ltv_to_cac": np.nan, "ltv_to_cac_lower_90": np.nan,
-                    "ltv_to_cac_upper_90": np.nan, "payback_months_p50": np.nan,
-                    "p_payback_within_12_months": np.nan, "p_payback_within_24_months": np.nan})
+        row.update({"cac": np.nan, **_NOT_NEW})
     row.update(_estimate("total_value", totals, float(totals.mean())))
     row["status"] = rule.status(row["unit_profit_mean"], row["unit_profit_mean_lower_90"],
                                 row["unit_profit_mean_upper_90"], loss, given or population == EXISTING)

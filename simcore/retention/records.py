@@ -41,6 +41,25 @@ def json_number(x: float):
     return None if np.isnan(x) else ("inf" if np.isinf(x) else float(x))
 
 
+def hazard_from(survival, t) -> np.ndarray:
+    """Discrete monthly hazard ``h(t) = 1 - S(t+1)/S(t)`` at months ``t`` of the curve
+    ``survival`` (1 where ``S(t) = 0``)."""
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    s = survival(np.concatenate([t, t + 1]))
+    now, nxt = s[: len(t)], s[len(t):]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(now > 0, 1.0 - nxt / now, 1.0)
+
+
+def conditional_survival_from(survival, age: int, t) -> np.ndarray:
+    """``S(age + t) / S(age)`` of the curve ``survival``; an error where ``S(age) = 0``."""
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    s = survival(np.concatenate([[float(age)], age + t]))
+    if s[0] <= 0:
+        raise FitError(Problem(f"the fitted survival is 0 at tenure {age} months", field="age"))
+    return s[1:] / s[0]
+
+
 def check_draw_request(n_draws: int, n_months: int, method: str) -> None:
     if method not in UNCERTAINTY_METHODS:
         raise FitError(Problem(
@@ -113,11 +132,7 @@ class RetentionFit:
 
     def hazard(self, t) -> np.ndarray:
         """Discrete monthly hazard ``h(t) = 1 - S(t+1)/S(t)`` at integer months ``t``."""
-        t = np.atleast_1d(np.asarray(t, dtype=float))
-        s = self.survival(np.concatenate([t, t + 1]))
-        now, nxt = s[: len(t)], s[len(t):]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(now > 0, 1.0 - nxt / now, 1.0)
+        return hazard_from(self.survival, t)
 
     def conditional_survival(self, age: int, t) -> np.ndarray:
         """``S(age + t) / S(age)``: survival of a customer known to be active at tenure ``age``.
@@ -125,11 +140,7 @@ class RetentionFit:
         Survivors of a heterogeneous cohort churn less than new customers (Fader & Hardie
         2010), which a tenure-blind curve misses.
         """
-        t = np.atleast_1d(np.asarray(t, dtype=float))
-        s = self.survival(np.concatenate([[float(age)], age + t]))
-        if s[0] <= 0:
-            raise FitError(Problem(f"the fitted survival is 0 at tenure {age}", field="age"))
-        return s[1:] / s[0]
+        return conditional_survival_from(self.survival, age, t)
 
     @property
     def median_lifetime(self) -> float:
