@@ -23,7 +23,7 @@ from simcore.retention.names import FAMILY_CHOICES  # the registry's names; pure
 @click.option("--family", type=click.Choice(FAMILY_CHOICES), default=None,
               help="Fit this family instead of ranking them all (auto).")
 @click.option("--criterion", type=click.Choice(("aic", "bic", "holdout")), default=None,
-              help="Ranking criterion of auto (holdout needs retention.holdout_months in the config).")
+              help="Ranking criterion of auto (holdout needs signup dates).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write fits.csv, fits.json, ranking.csv, revenue tables, a PNG per segment and "
                    "saved_fits.json (reusable by `simcore run --fits`) here.")

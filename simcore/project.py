@@ -384,27 +384,9 @@ class Project:
         }
 
     def _fit_segments(self):
-        from simcore.errors import FitError
-        from simcore.retention import SegmentFits, fit_segment
+        from simcore.book_fits import fit_book_segments
 
-        config, customers = self._config, self.book().customers
-        holdout = _holdout_columns(config, self.book())
-        results, problems = {}, []
-        for segment, group in customers.groupby("segment", sort=True):
-            options = _fit_options(config, str(segment))
-            if holdout is not None:
-                options.update(signup_offsets=holdout[0][group.index],
-                               holdout_months=config.retention.holdout_months, window_end=holdout[1])
-            # A book counted in quarters or years is fitted in its own periods (simcore.periods).
-            tenure = group["tenure_periods"] if "tenure_periods" in group.columns else group["tenure_months"]
-            try:
-                results[str(segment)] = fit_segment(tenure.to_numpy(), group["churned"].to_numpy(),
-                                                    segment=str(segment), **options)
-            except FitError as error:
-                problems.extend(error.problems)
-        if problems:
-            raise FitError(problems)
-        return SegmentFits(results)
+        return fit_book_segments(self._config, self.book())
 
     def simulate(self, scenarios: Sequence[str] | None = None, *, replications: int | None = None,
                  seed: int | None = None, saved_fits: str | Path | None = None,
@@ -528,36 +510,6 @@ def _settings_config(data: dict, as_of, settings: dict, source: str) -> Config:
     document = {"data": data, **({"segments": segments} if segments is not None else {}), **settings}
     return validate_config_data(LocatedYaml(document, {}, source), Path("."))
 
-
-
-def _fit_options(config: Config, segment: str) -> dict:
-    retention = config.retention
-    override = retention.segments.get(segment)
-    family = override.family if override is not None and override.family is not None else retention.family
-    options = {"family": family, "criterion": retention.criterion, "breakpoints": retention.breakpoints_months,
-               "uncertainty": retention.uncertainty, "model_averaging": retention.model_averaging}
-    if retention.km_tail is not None:
-        options["km_tail"] = retention.km_tail
-    return options
-
-
-def _holdout_columns(config: Config, book: SegmentedBook):
-    """Signup month offsets (aligned with the customers) and the as_of month offset for
-    the holdout check; ``None`` when no holdout is asked for."""
-    if config.retention.holdout_months is None:
-        return None
-    customers = book.customers
-    if "signup_date" not in customers.columns or book.book.as_of is None:
-        raise ConfigError(Problem(
-            "the holdout check needs signup dates, and this book has tenures only",
-            "remove retention.holdout_months or use a date-shaped book", source=config.source,
-            field="retention.holdout_months", line=config.line_of("retention", "holdout_months"),
-        ))
-    signup = customers["signup_date"]
-    origin = signup.min()
-    offsets = (signup.dt.year - origin.year) * 12 + (signup.dt.month - origin.month)
-    as_of = pd.Timestamp(book.book.as_of)
-    return offsets.astype("int64"), int((as_of.year - origin.year) * 12 + (as_of.month - origin.month))
 
 
 def _reuse_fits(path, expected: dict):

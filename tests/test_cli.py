@@ -156,7 +156,10 @@ def test_json_output_is_strict_json(capsys):
 def test_flag_overrides_are_validated_like_the_file(capsys, tmp_path):
     code, out, err = run_cli(capsys, "segments", DEMO_CONFIG, "--min-customers", "-1")
     assert code == 1 and err.startswith("error: '--min-customers'") and "Traceback" not in err
-    code, out, err = run_cli(capsys, "fit", DEMO_CONFIG, "--criterion", "holdout")
-    assert code == 1 and "needs holdout_months" in err
+    tenures = tmp_path / "tenures.csv"
+    tenures.write_text("id,tenure,churned\n" + "".join(f"c{i},{1 + i % 30},{i % 3 == 0}\n" for i in range(300)))
+    code, out, err = run_cli(capsys, "fit", tenures, "--id-col", "id", "--tenure-col", "tenure",
+                             "--event-col", "churned", "--criterion", "holdout")
+    assert code == 1 and "the holdout check needs signup dates" in err and "Traceback" not in err
     code, out, err = run_cli(capsys, "segments", DEMO_CONFIG, "--out", tmp_path / "missing" / "s.csv")
     assert code == 1 and "cannot write the file" in err

@@ -142,7 +142,8 @@ def test_config_cli_and_auto_take_their_family_names_from_the_registry():
     assert allowed(RetentionOverride, "family") == set(names.FAMILY_CHOICES)
     assert allowed(RetentionConfig, "km_tail") == set(names.PARAMETRIC_FAMILIES)
     assert allowed(RetentionConfig, "uncertainty") == set(names.UNCERTAINTY_METHODS)
-    assert allowed(RetentionConfig, "model_averaging") == set(names.MODEL_AVERAGING_METHODS)
+    assert allowed(RetentionConfig, "model_averaging") == set(names.MODEL_AVERAGING_CHOICES)
+    assert set(names.MODEL_AVERAGING_CHOICES) == {"auto"} | set(names.MODEL_AVERAGING_METHODS)
     assert set(FAMILY_CHOICES) == set(names.FAMILY_CHOICES)
     # every family auto can pick can be named everywhere
     assert set(names.AUTO_FAMILIES) <= set(FAMILY_CHOICES) and "cure_weibull" in names.AUTO_FAMILIES

@@ -27,10 +27,12 @@ class RetentionConfig(StrictModel):
     criterion: Literal[_retention_names.CRITERIA] = Field(  # type: ignore[valid-type]
         "aic", description="Ranking of auto: AIC, BIC, or the holdout log-likelihood (needs holdout_months)."
     )
-    holdout_months: int | None = Field(
-        None, ge=1,
+    holdout_months: Annotated[int, Field(ge=1)] | Literal["auto"] | None = Field(
+        "auto",
         description="Refit on what was known this many months before as_of and score the later months "
-        "(date-shaped books); the scores are reported beside AIC/BIC.",
+        "(date-shaped books); the scores are reported beside AIC/BIC and give the stacking weights. "
+        "auto: 6 on date-shaped monthly books observed for 24 months or more, none otherwise; "
+        "null: no holdout.",
     )
     breakpoints_months: list[Annotated[float, Field(gt=0)]] = Field(
         default_factory=lambda: [3.0, 12.0, 24.0],
@@ -44,10 +46,12 @@ class RetentionConfig(StrictModel):
         description="Parameter draws: asymptotic normal, bootstrap of the aggregated counts, or auto "
         "(asymptotic when the fit is well conditioned, bootstrap otherwise, with a warning).",
     )
-    model_averaging: Literal[_retention_names.MODEL_AVERAGING_METHODS] = Field(  # type: ignore[valid-type]
+    model_averaging: Literal[_retention_names.MODEL_AVERAGING_CHOICES] = Field(  # type: ignore[valid-type]
         _retention_names.DEFAULT_MODEL_AVERAGING,
         description="Mix families across replications: none (the chosen family only), akaike (by Akaike "
-        "weight) or stacking (by holdout log score; needs holdout_months).",
+        "weight), stacking (by holdout log score; needs holdout_months) or auto (stacking where the "
+        f"segment's holdout saw {_retention_names.STACKING_MIN_HOLDOUT_CHURNS} churns or more, akaike "
+        "otherwise).",
     )
     segments: dict[str, RetentionOverride] = Field(default_factory=dict, description="Per-segment family overrides.")
     saved_fits: str | None = Field(

@@ -104,7 +104,8 @@ retention:
   family: auto
   criterion: aic
   uncertainty: auto            # parameter draws: asymptotic normal when the fit is well conditioned, else bootstrap
-  model_averaging: akaike      # each replication draws a family by its Akaike weight
+  holdout_months: auto         # 6 months scored after a refit (books with signup dates, 24+ months)
+  model_averaging: auto        # stacking by holdout score with 200+ holdout churns, else Akaike weights
 
 # Unit economics. Money is per month for recurring items, per customer for one-off items.
 # Precedence per segment: economics.segments > derived from data > economics.default.

@@ -36,7 +36,7 @@ from typing import Mapping
 import numpy as np
 
 from simcore.errors import FitError, Problem
-from simcore.retention.names import MODEL_AVERAGING_METHODS, UNCERTAINTY_METHODS
+from simcore.retention.names import MODEL_AVERAGING_METHODS, STACKING_MIN_HOLDOUT_CHURNS, UNCERTAINTY_METHODS
 from simcore.retention.records import RetentionFit, check_draw_request
 
 #: Weights below this are set to 0 (and the others renormalised).
@@ -54,15 +54,17 @@ def akaike_weights(aic: Mapping[str, float]) -> dict[str, float]:
     return {name: raw.get(name, 0.0) / total for name in aic}
 
 
-def stacking_weights(probabilities: Mapping[str, np.ndarray], *, iterations: int = 10_000,
+def stacking_weights(probabilities: Mapping[str, np.ndarray], counts=None, *, iterations: int = 10_000,
                      tolerance: float = 1e-12) -> dict[str, float]:
-    """Weights maximising ``sum_i log sum_f w_f p_f(i)`` over the simplex (EM iteration).
+    """Weights maximising ``sum_i n_i log sum_f w_f p_f(i)`` over the simplex (EM iteration).
 
     Parameters
     ----------
     probabilities : mapping of family -> ndarray, shape (n,)
-        Holdout probability of each customer's observed outcome under each family;
+        Holdout probability of each distinct observed outcome under each family;
         families whose vector is not finite get weight 0.
+    counts : array-like, shape (n,), optional
+        Customers with each outcome ``n_i`` (default: one each).
 
     Returns
     -------
@@ -71,14 +73,16 @@ def stacking_weights(probabilities: Mapping[str, np.ndarray], *, iterations: int
     names = [name for name, p in probabilities.items() if p.size and np.all(np.isfinite(p))]
     if not names:
         return {name: 0.0 for name in probabilities}
-    p = np.maximum(np.array([probabilities[name] for name in names]), 1e-300)  # (families, customers)
+    p = np.maximum(np.array([probabilities[name] for name in names]), 1e-300)  # (families, outcomes)
+    counts = np.ones(p.shape[1]) if counts is None else np.asarray(counts, dtype=float)
+    share = counts / counts.sum()
     w = np.full(len(names), 1.0 / len(names))
     score = -np.inf
     for _ in range(iterations):
         mixture = w @ p
-        w = w * np.mean(p / mixture[None, :], axis=1)
+        w = w * ((p / mixture[None, :]) @ share)
         w /= w.sum()
-        new_score = float(np.sum(np.log(w @ p)))
+        new_score = float(counts @ np.log(w @ p))
         if new_score - score < tolerance:
             break
         score = new_score
@@ -94,17 +98,29 @@ def truncate(weights: Mapping[str, float]) -> dict[str, float]:
     return {name: (kept.get(name, 0.0) / total if total > 0 else 0.0) for name in weights}
 
 
-def check_methods(uncertainty: str, averaging: str) -> None:
+def check_methods(uncertainty: str, averaging: str, choices=MODEL_AVERAGING_METHODS) -> None:
+    """Refuse an unknown uncertainty method, or a model averaging outside ``choices``."""
     if uncertainty not in UNCERTAINTY_METHODS:
         raise FitError(Problem(
             f"unknown uncertainty method {uncertainty!r}", "choose one of " + ", ".join(UNCERTAINTY_METHODS),
             field="retention.uncertainty",
         ))
-    if averaging not in MODEL_AVERAGING_METHODS:
+    if averaging not in choices:
         raise FitError(Problem(
-            f"unknown model averaging {averaging!r}", "choose one of " + ", ".join(MODEL_AVERAGING_METHODS),
+            f"unknown model averaging {averaging!r}", "choose one of " + ", ".join(choices),
             field="retention.model_averaging",
         ))
+
+
+def resolve_averaging(setting: str, holdout_churns: int | None) -> str:
+    """The method ``setting`` stands for on a segment whose holdout saw ``holdout_churns``
+    churns (None: no holdout): ``auto`` is stacking from
+    :data:`~simcore.retention.names.STACKING_MIN_HOLDOUT_CHURNS` churns, Akaike otherwise;
+    any other setting stands for itself."""
+    if setting != "auto":
+        return setting
+    enough = holdout_churns is not None and holdout_churns >= STACKING_MIN_HOLDOUT_CHURNS
+    return "stacking" if enough else "akaike"
 
 
 def component_seed(seed: int, component: int) -> int:

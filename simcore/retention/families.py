@@ -211,6 +211,32 @@ def _sbg_gradient(p, t, options):
     return s, np.stack([s * d_log_a, s * d_log_b], axis=-1)
 
 
+# --------------------------------------------------------------------------- two-class geometric
+def _two_class_parts(p, t):
+    churn, share, extra = p[:, [0]], p[:, [1]], p[:, [2]]
+    t = t[None, :]
+    loyal = (1.0 - churn) ** t
+    other = (1.0 - extra) ** t
+    return churn, share, extra, t, loyal, other
+
+
+def _two_class_geometric(p, t, options):
+    """S(t) = (1 - p)^t (w + (1 - w)(1 - q)^t): geometric lifetimes in two latent classes."""
+    _, share, _, _, loyal, other = _two_class_parts(p, t)
+    return loyal * (share + (1.0 - share) * other)
+
+
+def _two_class_geometric_gradient(p, t, options):
+    churn, share, extra, t, loyal, other = _two_class_parts(p, t)
+    s = loyal * (share + (1.0 - share) * other)
+    # with logit parameters: dS/dlogit(p) = -t p S, dS/dlogit(w) = w (1 - w) (1 - p)^t (1 - (1 - q)^t),
+    # dS/dlogit(q) = -t q (1 - w) (1 - p)^t (1 - q)^t
+    d_churn = -t * churn * s
+    d_share = share * (1.0 - share) * loyal * (1.0 - other)
+    d_extra = -t * extra * (1.0 - share) * loyal * other
+    return s, np.stack([d_churn, d_share, d_extra], axis=-1)
+
+
 _IMPLEMENTATIONS: dict[str, tuple[Callable, Callable | None, Callable]] = {
     "exponential": (_exponential, _exponential_gradient, start.exponential),
     "weibull": (_weibull, _weibull_gradient, start.weibull),
@@ -221,6 +247,7 @@ _IMPLEMENTATIONS: dict[str, tuple[Callable, Callable | None, Callable]] = {
                               start.piecewise_exponential),
     "cure_weibull": (_cure_weibull, _cure_weibull_gradient, start.cure_weibull),
     "sbg": (_sbg, _sbg_gradient, start.sbg),
+    "two_class_geometric": (_two_class_geometric, _two_class_geometric_gradient, start.two_class_geometric),
 }
 
 if set(_IMPLEMENTATIONS) != set(PARAMETRIC_FAMILIES):  # pragma: no cover - caught by import in tests

@@ -33,7 +33,7 @@ from simcore.retention.records import RetentionFit
 #: Columns of the holdout table and their dtypes (inserted after ``error`` in the ranking).
 HOLDOUT_COLUMNS = {
     "family": "object", "holdout_log_likelihood": "float64", "holdout_active_error": "float64",
-    "n_holdout_customers": "int64",
+    "n_holdout_customers": "int64", "n_holdout_churns": "int64",
 }
 
 
@@ -61,41 +61,51 @@ def holdout_split(durations, events, signup_offsets, holdout_months, window_end)
     return (known[before], churned_by_cutoff[before], s[before], d, e, s, active_at_cutoff, cutoff, end)
 
 
-def score_holdout(fit: RetentionFit, d, e, s, active, cutoff, end, holdout_months):
-    """Mean holdout log-likelihood, mean active-share error, and each customer's probability."""
+def holdout_outcomes(d, e, s, active, cutoff):
+    """The scored customers' distinct outcomes: age at the cutoff, tenure, churned, and
+    how many customers share each (customers with one outcome get one probability)."""
     age = (cutoff - s[active]).astype(np.int64)
-    dur = d[active]
-    churn = e[active]
-    last = int(max(dur.max(initial=0), (end - s[active]).max(initial=0))) + 1
+    dur = d[active].astype(np.int64)
+    churn = e[active].astype(np.int64)
+    key = (age * (int(dur.max(initial=0)) + 1) + dur) * 2 + churn
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    return age[first], dur[first], churn[first].astype(bool), counts
+
+
+def score_holdout(fit: RetentionFit, age, dur, churn, counts, holdout_months):
+    """Mean holdout log-likelihood, mean active-share error, and each outcome's probability.
+
+    Every scored customer was observed ``holdout_months`` past the cutoff, so each
+    holdout month ``k`` covers them all.
+    """
+    last = int(max(dur.max(initial=0), age.max(initial=0) + int(holdout_months))) + 1
     curve = fit.survival(np.arange(last + 1))
     s_age = curve[age]
     prob = np.where(churn, curve[np.maximum(dur - 1, 0)] - curve[dur], curve[dur]) / s_age
-    log_likelihood = float(np.mean(np.log(np.maximum(prob, 1e-300))))
+    share = counts / counts.sum()
+    log_likelihood = float(share @ np.log(np.maximum(prob, 1e-300)))
     errors = []
     for k in range(1, int(holdout_months) + 1):
-        observed_cover = (end - s[active]) >= age + k
-        if not observed_cover.any():
-            continue
-        predicted = np.mean(curve[age[observed_cover] + k] / s_age[observed_cover])
+        predicted = share @ (curve[age + k] / s_age)
         # active after a + k months: T > a + k; a customer still active at the end of the
         # window has T > duration, so duration >= a + k suffices
-        horizon = age[observed_cover] + k
-        observed = np.mean(np.where(churn[observed_cover], dur[observed_cover] > horizon,
-                                    dur[observed_cover] >= horizon))
+        observed = share @ np.where(churn, dur > age + k, dur >= age + k)
         errors.append(abs(predicted - observed))
     return log_likelihood, float(np.mean(errors)) if errors else float("nan"), prob
 
 
 def holdout_table(fits, failures, km_tail, options, durations, events, signup_offsets, holdout_months,
-                  window_end, segment) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+                  window_end, segment) -> tuple[pd.DataFrame, dict[str, np.ndarray], np.ndarray]:
     """Refit every family of ``fits`` before the cutoff and score it after.
 
     Returns
     -------
     table : DataFrame
         Columns :data:`HOLDOUT_COLUMNS`, one row per family.
-    probabilities : dict of family -> ndarray, shape (n_holdout_customers,)
-        Probability of each scored customer's outcome (for stacking weights).
+    probabilities : dict of family -> ndarray, shape (n_outcomes,)
+        Probability of each distinct scored outcome (for stacking weights).
+    counts : ndarray, shape (n_outcomes,)
+        Customers with each outcome.
 
     A family that cannot be refitted gets NaN scores and its reason in ``failures``.
     """
@@ -103,18 +113,17 @@ def holdout_table(fits, failures, km_tail, options, durations, events, signup_of
         durations, events, signup_offsets, holdout_months, window_end
     )
     known = aggregate_survival(known_d, known_e, source=segment)
+    age, dur, churn, counts = holdout_outcomes(d, e, s, active, cutoff)
     rows, probabilities = [], {}
     for name in list(fits):
         try:
             early = fit_counts(name, known, **options, **({"km_tail": km_tail} if name == KAPLAN_MEIER else {}))
-            ll, err, prob = score_holdout(early, d, e, s, active, cutoff, end, holdout_months)
+            ll, err, prob = score_holdout(early, age, dur, churn, counts, holdout_months)
             probabilities[name] = prob
         except SimcoreError as error:
             ll, err = float("nan"), float("nan")
             failures.setdefault(name, "holdout: " + "; ".join(p.message for p in error.problems))
         rows.append({"family": name, "holdout_log_likelihood": ll, "holdout_active_error": err,
-                     "n_holdout_customers": int(active.sum())})
+                     "n_holdout_customers": int(active.sum()), "n_holdout_churns": int(counts[churn].sum())})
     table = pd.DataFrame(rows, columns=list(HOLDOUT_COLUMNS)).astype(HOLDOUT_COLUMNS)
-    return table, probabilities
-
-
+    return table, probabilities, counts

@@ -81,6 +81,11 @@ _DECLARATIONS = (
                "S(t) = c + (1 - c) exp(-(t / lambda)^rho)"),
     FamilyInfo("sbg", "shifted-beta-geometric (sBG)", ("alpha", "beta"), (LOG, LOG),
                "S(t) = B(alpha, beta + t) / B(alpha, beta) (Fader & Hardie 2007)"),
+    FamilyInfo("two_class_geometric", "two-class geometric (a loyal class and a churnier class)",
+               ("loyal_churn_", "loyal_share_", "extra_churn_"), (LOGIT, LOGIT, LOGIT),
+               "S(t) = w (1 - p)^t + (1 - w) ((1 - p)(1 - q))^t: a share w churns with probability p "
+               "a month, the rest with 1 - (1 - p)(1 - q) (p = loyal_churn, w = loyal_share, "
+               "q = extra_churn)"),
     FamilyInfo("kaplan_meier", "Kaplan-Meier (non-parametric)", (), (),
                "S(t) = prod_{s <= t} (1 - churned_s / at_risk_s)", backend=KAPLAN_MEIER_BACKEND,
                in_auto=False),
@@ -105,8 +110,17 @@ CRITERIA = ("aic", "bic", "holdout")
 UNCERTAINTY_METHODS = ("auto", "asymptotic", "bootstrap")
 #: How families are mixed across replications (see :mod:`simcore.retention.averaging`).
 MODEL_AVERAGING_METHODS = ("none", "akaike", "stacking")
+#: What ``retention.model_averaging`` may say: a method, or ``auto`` (stacking when the
+#: segment's holdout saw at least :data:`STACKING_MIN_HOLDOUT_CHURNS` churns, Akaike otherwise).
+MODEL_AVERAGING_CHOICES = ("auto",) + MODEL_AVERAGING_METHODS
 #: Default of ``retention.model_averaging`` (chosen from the coverage study in tests/README.md).
-DEFAULT_MODEL_AVERAGING = "akaike"
+DEFAULT_MODEL_AVERAGING = "auto"
+#: Holdout churns from which ``auto`` trusts stacking weights (coverage study, tests/README.md).
+STACKING_MIN_HOLDOUT_CHURNS = 200
+#: Holdout length ``retention.holdout_months: auto`` uses on date-shaped monthly books...
+AUTO_HOLDOUT_MONTHS = 6
+#: ...whose observation window (first signup to as_of) is at least this long.
+AUTO_HOLDOUT_MIN_WINDOW_MONTHS = 24
 
 
 def label(family: str) -> str:

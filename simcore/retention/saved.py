@@ -292,6 +292,7 @@ class SavedRankingRow(_Model):
     holdout_log_likelihood: Number | None = None
     holdout_active_error: Number | None = None
     n_holdout_customers: WholeNumber | None = None
+    n_holdout_churns: WholeNumber | None = None
     delta: Number
     rank: Number
     akaike_weight: Number
@@ -305,6 +306,7 @@ class SavedHoldoutRow(_Model):
     holdout_log_likelihood: Number
     holdout_active_error: Number
     n_holdout_customers: WholeNumber
+    n_holdout_churns: WholeNumber
 
 
 def _frame(rows: list[_Model], dtypes: dict[str, str]) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from simcore.retention.averaging import (
     SurvivalModel,
     akaike_weights,
     check_methods,
+    resolve_averaging,
     stacking_weights,
     truncate,
 )
@@ -54,6 +55,7 @@ from simcore.retention.names import (
     AUTO_FAMILIES,
     CRITERIA,
     DEFAULT_MODEL_AVERAGING,
+    MODEL_AVERAGING_CHOICES,
     KAPLAN_MEIER,
     PARAMETRIC_FAMILIES,
     choices_text,
@@ -96,7 +98,8 @@ class SegmentResult:
         Every candidate that fitted.
     criterion : str
     holdout : DataFrame or None
-        Per family: holdout_log_likelihood, holdout_active_error, n_holdout_customers.
+        Per family: holdout_log_likelihood, holdout_active_error, n_holdout_customers,
+        n_holdout_churns.
     warnings : tuple of Problem
     uncertainty : str
         ``"auto"``, ``"asymptotic"`` or ``"bootstrap"``: how parameters are drawn.
@@ -198,7 +201,7 @@ def _fit_candidates(families, data, options):
     return fits, failures
 
 
-def _ranking_table(fits, failures, criterion, holdout, probabilities) -> pd.DataFrame:
+def _ranking_table(fits, failures, criterion, holdout, probabilities, counts) -> pd.DataFrame:
     rows = []
     for name, fit in fits.items():
         rows.append({"family": name, "log_likelihood": fit.log_likelihood, "n_parameters": len(fit.params),
@@ -228,7 +231,8 @@ def _ranking_table(fits, failures, criterion, holdout, probabilities) -> pd.Data
     table["akaike_weight"] = table["family"].map(akaike).astype(float)
     if probabilities:
         ranked = table.loc[table["rank"].notna(), "family"]
-        stacking = stacking_weights({name: probabilities.get(name, np.array([np.nan])) for name in ranked})
+        stacking = stacking_weights({name: probabilities.get(name, np.full(len(counts), np.nan)) for name in ranked},
+                                    counts)
         table["stacking_weight"] = table["family"].map(stacking).fillna(0.0).astype(float)
     else:
         table["stacking_weight"] = np.nan
@@ -332,9 +336,11 @@ def fit_segment(
         Name used in warnings.
     uncertainty : {"auto", "asymptotic", "bootstrap"}
         How the survival model draws parameters (see :mod:`simcore.retention.conditioning`).
-    model_averaging : {"none", "akaike", "stacking"}
+    model_averaging : {"auto", "none", "akaike", "stacking"}
         How the survival model mixes families (see :mod:`simcore.retention.averaging`);
-        ``"stacking"`` needs the holdout.
+        ``"stacking"`` needs the holdout; ``"auto"`` is stacking when the holdout saw at
+        least :data:`~simcore.retention.names.STACKING_MIN_HOLDOUT_CHURNS` churns and
+        Akaike otherwise. The result holds the method used.
 
     Returns
     -------
@@ -345,7 +351,7 @@ def fit_segment(
             f"unknown criterion {criterion!r}", "choose one of " + ", ".join(CRITERIA),
             field="retention.criterion",
         ))
-    check_methods(uncertainty, model_averaging)
+    check_methods(uncertainty, model_averaging, MODEL_AVERAGING_CHOICES)
     if model_averaging == "stacking" and holdout_months is None:
         raise FitError(Problem(
             "model averaging 'stacking' weighs families by their holdout scores, and no holdout is set",
@@ -371,7 +377,7 @@ def fit_segment(
     if family == KAPLAN_MEIER:
         fits[KAPLAN_MEIER] = kaplan_meier
 
-    holdout, probabilities = None, {}
+    holdout, probabilities, counts = None, {}, None
     if holdout_months is not None:
         if signup_offsets is None or weights is not None:
             raise FitError(Problem(
@@ -379,10 +385,10 @@ def fit_segment(
                 "pass signup_offsets and no weights, or drop holdout_months",
                 field="retention.holdout_months",
             ))
-        holdout, probabilities = holdout_table(fits, failures, km_tail, options, durations, events,
-                                                signup_offsets, holdout_months, window_end, segment)
+        holdout, probabilities, counts = holdout_table(fits, failures, km_tail, options, durations, events,
+                                                        signup_offsets, holdout_months, window_end, segment)
 
-    ranking = _ranking_table(fits, failures, criterion, holdout, probabilities)
+    ranking = _ranking_table(fits, failures, criterion, holdout, probabilities, counts)
     ranked = ranking.dropna(subset=["rank"])
     if ranked.empty:
         raise FitError(Problem(
@@ -392,6 +398,9 @@ def fit_segment(
             field="retention.family",
         ))
     chosen_family = KAPLAN_MEIER if family == KAPLAN_MEIER else ranked.iloc[0]["family"]
+    usable_stacking = holdout is not None and ranking["stacking_weight"].notna().any()
+    model_averaging = resolve_averaging(
+        model_averaging, int(holdout["n_holdout_churns"].iloc[0]) if usable_stacking else None)
     model_weights = _model_weights(model_averaging, ranking, chosen_family, segment)
 
     # every family the model draws from gets its bootstrap pool and the band check

@@ -130,3 +130,24 @@ def sbg(data: SurvivalCounts, options: dict) -> list[np.ndarray]:
     curve = kaplan_meier_curve(data)
     first = float(np.clip(1.0 - curve[0], 0.01, 0.99)) if len(curve) else 0.5
     return [np.array([1.0, 1.0]), np.array([2.0 * first, 2.0 * (1.0 - first)])]
+
+
+def two_class_geometric(data: SurvivalCounts, options: dict) -> list[np.ndarray]:
+    """From the Kaplan-Meier curve's tail: a straight line in ``log S`` over the last
+    third of the window gives the loyal class's churn (slope) and share (intercept); the
+    first month's churn then gives the other class's extra churn. And a generic start
+    (a third loyal at 1% a month, the rest 10% a month churnier)."""
+    curve = kaplan_meier_curve(data)
+    starts = []
+    months = np.arange(1, len(curve) + 1, dtype=float)
+    tail = (months >= 2.0 * len(curve) / 3.0) & (curve > 1e-3)
+    if tail.sum() >= 2:
+        slope, intercept = np.polyfit(months[tail], np.log(curve[tail]), 1)
+        churn = float(np.clip(-np.expm1(slope), 1e-3, 0.5))
+        share = float(np.clip(np.exp(intercept), 0.02, 0.98))
+        first = float(np.clip(1.0 - curve[0], 1e-3, 0.99))
+        # 1 - S(1) = p + (1 - w)(1 - p) q
+        extra = float(np.clip((first - churn) / ((1.0 - share) * (1.0 - churn)), 0.01, 0.95))
+        starts.append(np.array([churn, share, extra]))
+    starts.append(np.array([0.01, 1.0 / 3.0, 0.1]))
+    return starts
