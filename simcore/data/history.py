@@ -26,7 +26,7 @@ import pandas as pd
 from simcore.config import HistorySource
 from simcore.data.book import MONEY_LIMIT, CustomerBook
 from simcore.data.customers import suggest
-from simcore.data.parse import example_rows, ids_as_text, parse_months, parse_numbers, report_rows
+from simcore.data.parse import example_rows, id_text, parse_months, parse_numbers, report_rows
 from simcore.data.sources import RawTable, read_sql, read_table
 from simcore.errors import ProblemCollector
 
@@ -100,6 +100,17 @@ def payment_window(
     return last_month - last_index, last_index
 
 
+def _positions_in(book_ids: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Position of each of ``ids`` (text) among ``book_ids`` (unique strings), -1 where
+    it is not there: one hash lookup by pyarrow over the ids' own text, without making a
+    Python string of each."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(ids.array), value_set=pa.array(book_ids, type=pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def validate_history(
     raw: RawTable,
     spec: HistorySource,
@@ -136,7 +147,7 @@ def validate_history(
         return None
     rows = raw.record_rows()
 
-    ids, blank_id = ids_as_text(frame[names["id"]])
+    ids, blank_id = id_text(frame[names["id"]])
     report_rows(collector, blank_id, rows, lambda i: "customer id is blank", hint="give every row a customer id", field=names["id"])
     months = parse_months(frame[names["month"]])
     report_rows(
@@ -176,7 +187,8 @@ def validate_history(
         field=names["mrr"],
     )
 
-    position = pd.Index(customers["customer_id"]).get_indexer(ids.where(~blank_id, None))
+    book_ids = customers["customer_id"].to_numpy(dtype=object)
+    position = np.where(blank_id, -1, _positions_in(book_ids, ids))
     unknown = ~blank_id & (position < 0)
     report_rows(
         collector,
@@ -245,7 +257,7 @@ def validate_history(
         return None
     # Without errors every row is usable, so ``order`` sorts them all.
     history = pd.DataFrame({
-        "customer_id": ids.to_numpy(dtype=object)[order],
+        "customer_id": book_ids[position[order]],  # the same ids, held once
         "month": months.values[order],
         "mrr": mrr.values[order].astype(np.float64),
     })
