@@ -284,7 +284,8 @@ class Project:
             book = self.book().book
             if book.history is None or not len(book.history):
                 return None
-            return revenue_retention(book.customers, book.history, shape=book.shape, as_of=book.as_of)
+            return revenue_retention(book.customers, book.history, shape=book.shape, as_of=book.as_of,
+                                     position=book.history_customer)
         return self._cached("revenue", compute)
 
     def validate(self, scenarios: Sequence[str] | None = None) -> ValidationResult:

@@ -139,6 +139,7 @@ def revenue_retention(
     as_of=None,
     segment_col: str = "segment",
     cohort: str = "month",
+    position: np.ndarray | None = None,
 ) -> RevenueRetention:
     """Expansion, contraction, churned MRR, GRR_12 / NRR_12 and RevenueDynamics per segment.
 
@@ -159,6 +160,9 @@ def revenue_retention(
         Segment column of ``customers``.
     cohort : {"month", "quarter"}
         Signup cohort granularity; a customer's cohort is their first month with MRR.
+    position : ndarray, optional
+        The position in ``customers`` of each history row's customer, as the loader
+        matched them (:attr:`simcore.data.CustomerBook.history_customer`).
 
     Returns
     -------
@@ -174,11 +178,11 @@ def revenue_retention(
                                 field=missing[0]))
     if as_of is None:
         as_of = pd.Timestamp(history["month"].max())
-    runs = history_runs(customers, history, shape, as_of)
+    runs = history_runs(customers, history, shape, as_of, position)
     observed_end = int(np.datetime64(pd.Timestamp(as_of), "M").astype(np.int64))
     labels = customers[segment_col].astype(str).to_numpy() if segment_col in customers.columns \
         else np.full(len(customers), "all", dtype=object)
-    names, code = np.unique(labels, return_inverse=True)
+    code, names = pd.factorize(labels, sort=True)  # as np.unique, without sorting a million labels
     owner = runs["customer"].to_numpy()
     first = runs["first_month"].to_numpy()
     last = runs["last_month"].to_numpy()
@@ -241,6 +245,8 @@ def _grr_nrr(runs: pd.DataFrame, segment_of: np.ndarray, observed_end: int,
     """GRR_12 / NRR_12 per cohort and segment from the runs: a customer's starting MRR is
     that of its first run, its MRR twelve months later that of the run holding that month
     (0 when it no longer pays)."""
+    from simcore.data.history import customer_month_key
+
     owner = runs["customer"].to_numpy()
     first = runs["first_month"].to_numpy()
     last = runs["last_month"].to_numpy()
@@ -252,9 +258,8 @@ def _grr_nrr(runs: pd.DataFrame, segment_of: np.ndarray, observed_end: int,
     customer = owner[opens]
     # The run of the same customer holding month start + 12, if any: runs are sorted by
     # customer then month, so search the (customer, first month) order.
-    shift = np.int64(1 << 22)  # months fit in 22 bits (dates are 1900-2199)
-    key = owner * shift + (first + shift // 2)
-    target = customer * shift + (start_month + 12 + shift // 2)
+    key = customer_month_key(owner, first)
+    target = customer_month_key(customer, start_month + 12)
     holder = np.searchsorted(key, target, side="right") - 1
     holder = np.clip(holder, 0, max(len(runs) - 1, 0))
     holds = (len(runs) > 0) & (owner[holder] == customer) & (last[holder] >= start_month + 12)

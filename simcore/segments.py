@@ -53,9 +53,18 @@ class SegmentAssignment:
     warnings: tuple[Problem, ...] = ()
 
 
-def _column_labels(values: pd.Series) -> pd.Series:
+def _trimmed_labels(values: pd.Series) -> pd.Series:
     text = values.astype("string").str.strip()
     return text.mask(text.isna() | (text == ""), MISSING_LABEL).astype(object)
+
+
+def _column_labels(values: pd.Series) -> pd.Series:
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return _trimmed_labels(values)
+    # A text column repeats a few values over many customers: each is trimmed once.
+    codes, distinct = pd.factorize(values)
+    labels = np.append(_trimmed_labels(pd.Series(distinct, dtype=object)).to_numpy(), MISSING_LABEL)
+    return pd.Series(labels[codes], index=values.index, name=values.name, dtype=object)  # code -1: blank
 
 
 def _numeric(values: pd.Series, column: str, collector: ProblemCollector) -> pd.Series | None:

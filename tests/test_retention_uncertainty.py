@@ -13,7 +13,7 @@ from books import book, generalized_gamma, sbg
 from simcore.errors import FitError
 from simcore.retention import SegmentFits, SurvivalModel, fit_segment
 from simcore.retention.averaging import MIN_WEIGHT, akaike_weights, stacking_weights
-from simcore.retention.conditioning import BAND_MONTHS, MAX_EXCEEDANCE
+from simcore.retention.conditioning import BAND_MONTHS, LIKELIHOOD_LEVEL, MAX_EXCEEDANCE, chi2_quantile
 from simcore.retention.saved import segment_from_saved, segment_to_saved
 
 HORIZON = 120
@@ -32,6 +32,13 @@ def ridge_book():
 @pytest.fixture(scope="module")
 def ridge_result(ridge_book):
     return fit_segment(*ridge_book, segment="monthly")
+
+
+def test_likelihood_check_threshold_is_the_chi_square_quantile():
+    from scipy import stats
+
+    for df in range(1, 8):
+        assert chi2_quantile(LIKELIHOOD_LEVEL, df) == stats.chi2.ppf(LIKELIHOOD_LEVEL, df)
 
 
 def test_ill_conditioned_fit_is_detected(ridge_result):

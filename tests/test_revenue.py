@@ -183,3 +183,27 @@ def test_sparse_change_log_gives_the_same_tables_as_dense_rows():
     pd.testing.assert_frame_equal(a.segments, b.segments)
     pd.testing.assert_frame_equal(a.monthly_rates, b.monthly_rates)
     assert a.dynamics == b.dynamics
+
+
+def test_history_ids_are_matched_once_by_the_loader(monkeypatch):
+    """The positions the loader matched the history's ids to are the ones matching by id
+    finds, and the runs reuse them; positions that do not give back every row's id (a
+    book whose customers changed since) are matched again."""
+    from pathlib import Path
+
+    from simcore import Project
+    from simcore.data.history import history_runs
+
+    book = Project.from_config(Path(__file__).resolve().parents[1] / "scenarios" / "demo" / "config.yaml").book().book
+    matched = pd.Index(book.customers["customer_id"]).get_indexer(book.history["customer_id"])
+    np.testing.assert_array_equal(book.history_customer, matched)
+    runs = history_runs(book.customers, book.history, book.shape, book.as_of)
+    stale = history_runs(book.customers, book.history, book.shape, book.as_of, np.roll(book.history_customer, 1))
+    pd.testing.assert_frame_equal(stale, runs)
+
+    def no_matching(*args, **kwargs):
+        raise AssertionError("the history's ids were matched again")
+
+    monkeypatch.setattr(pd.Index, "get_indexer", no_matching)
+    pd.testing.assert_frame_equal(history_runs(book.customers, book.history, book.shape, book.as_of,
+                                               book.history_customer), runs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from simcore.config.economics import MONEY_LIMIT as CONFIG_MONEY_LIMIT
@@ -82,6 +83,10 @@ class CustomerBook:
     period
         Unit the book's tenures were counted in (``data.period``); ``tenure_months`` is
         always in months.
+    history_customer
+        With a history: the position in ``customers`` of each history row's customer
+        (int64), as the loader matched them, so readers of the history
+        (:func:`simcore.data.history.history_runs`) need not match the ids again.
     """
 
     customers: pd.DataFrame
@@ -92,6 +97,7 @@ class CustomerBook:
     warnings: tuple[Problem, ...] = ()
     data_hash: str = ""
     period: Literal["week", "month", "quarter", "year"] = "month"
+    history_customer: np.ndarray | None = None
 
     @property
     def n_customers(self) -> int:

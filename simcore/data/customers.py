@@ -129,22 +129,32 @@ def _months_elapsed(start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.
     The k-th monthly anniversary of a start on day d is day min(d, last day of the month)
     of the k-th following month.
     """
-    start_month = start.astype("datetime64[M]")
-    end_month = end.astype("datetime64[M]")
-    start_day = (start - start_month.astype("datetime64[D]")).astype(np.int64)  # 0-based
+    start_month = start.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
+    end_month = end.astype("datetime64[M]").astype(np.int64)
+    # Days since 1970-01-01 of the first day of every month an anniversary can fall in
+    # (up to the month after the end's), looked up rather than converted per customer.
+    lowest = int(start_month.min()) if start_month.size else 0
+    highest = int(end_month.max()) + 2 if end_month.size else 0
+    first_days = np.arange(lowest, highest + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+    def first_day(month: np.ndarray) -> np.ndarray:
+        return first_days[month - lowest]
+
+    start, end = start.astype(np.int64), end.astype(np.int64)
+    start_day = start - first_day(start_month)  # 0-based
 
     def anniversary(k: np.ndarray) -> np.ndarray:
-        month = start_month + k.astype("timedelta64[M]")
-        days_in_month = ((month + np.timedelta64(1, "M")).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
-        return month.astype("datetime64[D]") + np.minimum(start_day, days_in_month - 1).astype("timedelta64[D]")
+        month = start_month + k
+        days_in_month = first_day(month + 1) - first_day(month)
+        return first_day(month) + np.minimum(start_day, days_in_month - 1)
 
-    whole = (end_month - start_month).astype(np.int64)
+    whole = end_month - start_month
     whole = np.where(end < anniversary(whole), whole - 1, whole)
     whole = np.maximum(whole, 0)
     last = anniversary(whole)
     partial = end > last
-    days = (anniversary(whole + 1) - last).astype(np.int64)
-    fraction = (end - last).astype(np.int64) / np.maximum(days, 1)
+    days = anniversary(whole + 1) - last
+    fraction = (end - last) / np.maximum(days, 1)
     return whole, partial, np.clip(fraction, 0.0, 1.0 - 1e-12)
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 from simcore.config import HistorySource
 from simcore.data.book import MONEY_LIMIT, CustomerBook
 from simcore.data.customers import suggest
-from simcore.data.parse import example_rows, ids_as_text, parse_months, parse_numbers, report_rows
+from simcore.data.parse import example_rows, id_text, parse_months, parse_numbers, report_rows
 from simcore.data.sources import RawTable, read_sql, read_table
 from simcore.errors import ProblemCollector
 
@@ -51,9 +51,20 @@ def read_history(spec: HistorySource, base_dir: Path) -> RawTable:
     )
 
 
+#: Months since 1970-01 take fewer than 22 bits (datetime64[ns] spans the years 1677-2262).
+_MONTH_BITS = 22
+
+
 def _month_numbers(values: np.ndarray) -> np.ndarray:
     """Months since 1970-01 (int64) of a datetime64 array."""
     return values.astype("datetime64[M]").astype(np.int64)
+
+
+def customer_month_key(customer: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """One int64 per row that orders rows by customer (position in the book), then month
+    (months since 1970-01)."""
+    shift = np.int64(1 << _MONTH_BITS)
+    return np.asarray(customer, dtype=np.int64) * shift + (month + shift // 2)
 
 
 def payment_window(
@@ -89,6 +100,17 @@ def payment_window(
     return last_month - last_index, last_index
 
 
+def _positions_in(book_ids: np.ndarray, ids: pd.Series) -> np.ndarray:
+    """Position of each of ``ids`` (text) among ``book_ids`` (unique strings), -1 where
+    it is not there: one hash lookup by pyarrow over the ids' own text, without making a
+    Python string of each."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(ids.array), value_set=pa.array(book_ids, type=pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def validate_history(
     raw: RawTable,
     spec: HistorySource,
@@ -96,9 +118,17 @@ def validate_history(
     shape: str,
     as_of: pd.Timestamp | None,
     collector: ProblemCollector,
-) -> pd.DataFrame | None:
-    """Check a history table against the customers; return the canonical history
-    (customer_id, month, mrr, sorted) or ``None`` when errors were added to ``collector``."""
+) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """Check a history table against the customers.
+
+    Returns
+    -------
+    (pandas.DataFrame, numpy.ndarray) or None
+        The canonical history (``customer_id``, ``month``, ``mrr``, sorted by customer in
+        the book's order, then month) and the position in ``customers`` of each of its
+        rows' customer (int64: the match made here, which readers of the history reuse);
+        ``None`` when errors were added to ``collector``.
+    """
     frame = raw.frame
     names = {"id": spec.columns.id, "month": spec.columns.month, "mrr": spec.columns.mrr}
     for key, column in names.items():
@@ -117,7 +147,7 @@ def validate_history(
         return None
     rows = raw.record_rows()
 
-    ids, blank_id = ids_as_text(frame[names["id"]])
+    ids, blank_id = id_text(frame[names["id"]])
     report_rows(collector, blank_id, rows, lambda i: "customer id is blank", hint="give every row a customer id", field=names["id"])
     months = parse_months(frame[names["month"]])
     report_rows(
@@ -157,7 +187,8 @@ def validate_history(
         field=names["mrr"],
     )
 
-    position = pd.Index(customers["customer_id"]).get_indexer(ids.where(~blank_id, None))
+    book_ids = customers["customer_id"].to_numpy(dtype=object)
+    position = np.where(blank_id, -1, _positions_in(book_ids, ids))
     unknown = ~blank_id & (position < 0)
     report_rows(
         collector,
@@ -169,11 +200,15 @@ def validate_history(
     )
     usable = (position >= 0) & ~months.bad & ~months.blank
     month_number = np.where(usable, _month_numbers(months.values), 0)
+    # Usable rows by customer (in the book's order, an integer sort instead of a string
+    # one) then month; the sort is stable, so of rows with the same customer and month
+    # the first in the file comes first and the others are the repeats.
+    kept = np.flatnonzero(usable)
+    order = kept[np.argsort(customer_month_key(position[kept], month_number[kept]), kind="stable")]
     if usable.any():
-        keys = pd.DataFrame({"position": position[usable], "month": month_number[usable]})
-        repeated = keys.duplicated(keep="first").to_numpy()
+        same = (position[order[1:]] == position[order[:-1]]) & (month_number[order[1:]] == month_number[order[:-1]])
         flagged = np.zeros(n, bool)
-        flagged[np.flatnonzero(usable)[repeated]] = True
+        flagged[order[1:][same]] = True
         report_rows(
             collector,
             flagged,
@@ -220,20 +255,35 @@ def validate_history(
             )
     if collector.error_count:
         return None
-    history = pd.DataFrame(
-        {
-            "customer_id": ids.to_numpy(dtype=object),
-            "month": months.values,
-            "mrr": mrr.values.astype(np.float64),
-        }
-    )
-    # Sorted by customer (in the book's order, an integer sort instead of a string one)
-    # then month.
-    order = np.lexsort((months.values, position))
-    return history.iloc[order].reset_index(drop=True)
+    # Without errors every row is usable, so ``order`` sorts them all.
+    history = pd.DataFrame({
+        "customer_id": book_ids[position[order]],  # the same ids, held once
+        "month": months.values[order],
+        "mrr": mrr.values[order].astype(np.float64),
+    })
+    return history, position[order].astype(np.int64)
 
 
-def history_runs(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of) -> pd.DataFrame:
+def _history_positions(customers: pd.DataFrame, history: pd.DataFrame, position: np.ndarray | None) -> np.ndarray:
+    """The position in ``customers`` of each history row's customer: ``position`` when it
+    gives back every row's id (the loader's match, reused), else matched by id."""
+    ids, given = customers["customer_id"], history["customer_id"]
+    if position is not None and len(position) == len(given) and (
+        not len(position) or (position.min() >= 0 and position.max() < len(ids))
+    ) and np.array_equal(ids.to_numpy()[position], given.to_numpy()):
+        return position
+    matched = pd.Index(ids).get_indexer(given)
+    if np.any(matched < 0):
+        from simcore.errors import DataError, Problem
+
+        unknown = given.to_numpy()[np.flatnonzero(matched < 0)[0]]
+        raise DataError(Problem(f"customer {unknown!r} has MRR history but is not in the customer table",
+                                "every customer in the history must be in the customer table", field="customer_id"))
+    return matched
+
+
+def history_runs(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of,
+                 position: np.ndarray | None = None) -> pd.DataFrame:
     """The MRR change log as runs of paid months at one MRR: the single reading of the
     history that every part of simcore uses (:func:`expand_history` unrolls it).
 
@@ -256,6 +306,10 @@ def history_runs(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_
         ``"date"`` or ``"tenure"`` (see :func:`payment_window`).
     as_of
         Valuation date (tenure shape: places active customers' last payment).
+    position
+        The position in ``customers`` of each history row's customer, as the loader
+        matched them (:attr:`~simcore.data.CustomerBook.history_customer`); used when it
+        gives back every row's id, else the ids are matched here.
 
     Returns
     -------
@@ -266,18 +320,14 @@ def history_runs(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_
         (int64, 0 = first payment), ``mrr`` (float64). Integer positions instead of id
         strings keep long books small in memory.
     """
-    position = pd.Index(customers["customer_id"]).get_indexer(history["customer_id"])
-    if np.any(position < 0):
-        from simcore.errors import DataError, Problem
-
-        unknown = history["customer_id"].to_numpy()[np.flatnonzero(position < 0)[0]]
-        raise DataError(Problem(f"customer {unknown!r} has MRR history but is not in the customer table",
-                                "every customer in the history must be in the customer table", field="customer_id"))
+    position = _history_positions(customers, history, position)
     months = history["month"].to_numpy(dtype="datetime64[ns]")
-    order = np.lexsort((months, position))
-    position = position[order]
-    month_number = _month_numbers(months[order])
-    mrr = history["mrr"].to_numpy(dtype=np.float64)[order]
+    mrr = history["mrr"].to_numpy(dtype=np.float64)
+    step = position[1:] - position[:-1]
+    if not np.all((step > 0) | ((step == 0) & (months[1:] >= months[:-1]))):  # a loaded history is sorted
+        order = np.lexsort((months, position))
+        position, months, mrr = position[order], months[order], mrr[order]
+    month_number = _month_numbers(months)
     start, last_index = payment_window(customers, shape, as_of, position, month_number)
     first_index = month_number - start[position]
     same_next = np.zeros(len(position), bool)
@@ -298,8 +348,9 @@ def history_runs(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_
     })
 
 
-def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of) -> pd.DataFrame:
-    """One row per paid customer-month: :func:`history_runs` unrolled.
+def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, as_of,
+                   position: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per paid customer-month: :func:`history_runs` unrolled (same arguments).
 
     Returns
     -------
@@ -308,7 +359,7 @@ def expand_history(customers: pd.DataFrame, history: pd.DataFrame, shape: str, a
         (int64 months since 1970-01), ``tenure_month`` (int64, 0 = first payment),
         ``mrr`` (float64), sorted by customer then month.
     """
-    runs = history_runs(customers, history, shape, as_of)
+    runs = history_runs(customers, history, shape, as_of, position)
     lengths = (runs["last_month"] - runs["first_month"] + 1).to_numpy()
     total = int(lengths.sum())
     owner = np.repeat(np.arange(len(runs)), lengths)
@@ -336,7 +387,7 @@ def history_monthly(book: CustomerBook) -> pd.DataFrame:
     columns = ["customer_id", "month", "mrr", "tenure_month"]
     if book.history is None or len(book.history) == 0:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, [object, "datetime64[ns]", "float64", "int64"])})
-    rows = expand_history(book.customers, book.history, book.shape, book.as_of)
+    rows = expand_history(book.customers, book.history, book.shape, book.as_of, book.history_customer)
     return pd.DataFrame({
         "customer_id": book.customers["customer_id"].to_numpy(dtype=object)[rows["customer"].to_numpy()],
         "month": rows["month_number"].to_numpy().astype("datetime64[M]").astype("datetime64[ns]"),

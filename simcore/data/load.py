@@ -167,7 +167,7 @@ def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: 
     assert table is not None  # no errors means a table was built
     warnings = list(collector.warnings)
     data_hash = raw.data_hash
-    history = None
+    history = history_customer = None
     if data.history is not None:
         history_field = "data.history.sql" if data.history.sql is not None else "data.history.path"
         try:
@@ -177,8 +177,11 @@ def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: 
             raise _located(error, locate, history_field) from None
         history_collector = ProblemCollector(source=history_raw.source, limit=_LISTED)
         history_collector.warnings.extend(history_raw.warnings)
-        history = validate_history(history_raw, data.history, table.customers, data.columns.shape, table.as_of, history_collector)
+        validated = validate_history(history_raw, data.history, table.customers, data.columns.shape, table.as_of,
+                                     history_collector)
         history_collector.raise_if_errors()
+        assert validated is not None  # no errors means a history was built
+        history, history_customer = validated
         warnings.extend(history_collector.warnings)
         data_hash = hashlib.sha256(f"customers:{raw.data_hash}\nhistory:{history_raw.data_hash}".encode()).hexdigest()
     return CustomerBook(
@@ -190,4 +193,5 @@ def load_book(data: DataConfig, base_dir: Path | str = ".", *, customers_frame: 
         warnings=tuple(warnings),
         data_hash=data_hash,
         period=data.period,
+        history_customer=history_customer,
     )

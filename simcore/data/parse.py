@@ -249,8 +249,8 @@ def parse_flags(values: pd.Series) -> Parsed:
     return Parsed(is_true, blank, bad)
 
 
-def ids_as_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Customer ids as Python strings (object dtype) and a mask of blank ids.
+def id_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Customer ids as stripped text (:func:`as_text`) and a mask of blank ids.
 
     Whole-number ids stored as floats (a numeric column with gaps) are written without
     the trailing ``.0`` so they match the same ids written as text elsewhere.
@@ -262,8 +262,14 @@ def ids_as_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
             values = values.astype("Int64")
     text = as_text(values)
     blank = blank_text(text) if not values.isna().all() else np.ones(len(values), bool)
-    ids = text.astype(object).where(~blank, None)
-    return ids, blank
+    return text, blank
+
+
+def ids_as_text(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Customer ids as Python strings (object dtype, ``None`` where blank) and a mask of
+    blank ids (see :func:`id_text`)."""
+    text, blank = id_text(values)
+    return text.astype(object).where(~blank, None), blank
 
 
 def report_rows(

@@ -75,12 +75,15 @@ class RawTable:
         return np.arange(self.first_row, self.first_row + len(self.frame), dtype=np.int64)
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 (hex) of a file's bytes, read in chunks."""
+def file_sha256(path: Path, on_chunk: Callable[[bytes], None] | None = None) -> str:
+    """sha256 (hex) of a file's bytes, read in chunks; ``on_chunk`` is given every chunk
+    too, so that another scan of the file needs no read of its own."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_HASH_CHUNK), b""):
             digest.update(chunk)
+            if on_chunk is not None:
+                on_chunk(chunk)
     return digest.hexdigest()
 
 
@@ -356,35 +359,47 @@ def read_csv(
     else:
         frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
         del table
+    blank_lines = _BlankLineSearch()
+    data_hash = file_sha256(path, on_chunk=blank_lines.feed)
     try:
-        row_numbers = _rows_around_blank_lines(path, encoding, delimiter, len(frame))
+        row_numbers = _rows_around_blank_lines(path, encoding, delimiter, len(frame)) if blank_lines.found else None
     except (csv.Error, UnicodeError) as error:
         raise _fail(source, f"cannot be read as a CSV file: {error}",
                     "check that it is a CSV text export (one header row, one row per customer)") from None
-    return RawTable(frame, header, source, 2, file_sha256(path), warnings, row_numbers)
+    return RawTable(frame, header, source, 2, data_hash, warnings, row_numbers)
 
 
-def _has_blank_line(path: Path) -> bool:
-    """Whether the file has an empty line after its first one, read in chunks."""
-    tail = b""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 24):
-            window = tail + chunk
-            if b"\n\n" in window or b"\n\r\n" in window:
-                return True
-            tail = window[-2:]
-    return False
+class _BlankLineSearch:
+    """Whether a file has an empty line after its first one (``\\n\\n`` or
+    ``\\n\\r\\n``), fed its bytes chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        # Across the chunk boundary, then inside the chunk from the gaps between its
+        # newlines (a byte search would stop at every one of a million newlines).
+        seam = self._tail + chunk[:2]
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        newline = np.flatnonzero(data == ord("\n"))
+        gap = np.diff(newline)
+        self.found = (b"\n\n" in seam or b"\n\r\n" in seam or bool(np.any(gap == 1))
+                      or bool(np.any((gap == 2) & (data[newline[:-1] + 1] == ord("\r")))))
+        self._tail = (self._tail + chunk[-2:])[-2:]
 
 
 def _rows_around_blank_lines(path: Path, encoding: str, delimiter: str, records: int) -> np.ndarray | None:
-    """Spreadsheet row numbers of the records when the file has blank lines, else None.
+    """Spreadsheet row numbers of the records of a file with an empty line, or None when
+    they do not add up to ``records``.
 
     CSV readers skip blank lines, so without this a problem after one would be reported a
-    row too early. The file is parsed again with the csv module only when a blank line
-    may be present (a streamed byte search), so ordinary files cost one quick read.
+    row too early. The file is parsed again with the csv module, so this is only done
+    when a byte scan (:class:`_BlankLineSearch`, during the hash's read) found an empty
+    line: ordinary files cost no read of their own.
     """
-    if not _has_blank_line(path):
-        return None
     rows = np.empty(records, dtype=np.int64)
     record = 0
     with open(path, encoding=encoding, errors="replace", newline="") as handle:
