@@ -58,7 +58,8 @@ def _holdout_columns(config: Config, book: SegmentedBook):
     ``holdout_months: auto`` is :data:`~simcore.retention.names.AUTO_HOLDOUT_MONTHS` on a
     monthly book with signup dates observed for at least
     :data:`~simcore.retention.names.AUTO_HOLDOUT_MIN_WINDOW_MONTHS` (or shorter when the
-    criterion or the model averaging needs a holdout), no holdout otherwise.
+    criterion or the model averaging needs a holdout), no holdout otherwise, nor when
+    nothing reads its scores (criterion aic or bic with model averaging none or akaike).
     """
     from simcore.retention.names import AUTO_HOLDOUT_MIN_WINDOW_MONTHS, AUTO_HOLDOUT_MONTHS
 
@@ -68,6 +69,8 @@ def _holdout_columns(config: Config, book: SegmentedBook):
         return None
     automatic = months == "auto"
     needed = retention.criterion == "holdout" or retention.model_averaging == "stacking"
+    if automatic and not needed and retention.model_averaging != "auto":
+        return None  # nothing would read the holdout scores
     customers = book.customers
     dated = "signup_date" in customers.columns and book.book.as_of is not None and len(customers) > 0
     if not dated:
