@@ -337,3 +337,14 @@ def test_the_time_left_follows_the_simulation_steps():
     assert left.remaining() == pytest.approx(5.0 + 20.0)
     assert _left_text(None) == "estimating time left" and _left_text(0.4) == "finishing"
     assert _left_text(150.0) == "about 2:30 left" and _left_text(42.0) == "about 42 s left"
+
+
+def test_how_sure_names_the_family_draw_whenever_families_are_averaged():
+    from simcore.report.summary import _how_sure
+
+    def text(averaging):
+        return "".join(_how_sure({"replications": 1000}, {"retention": {"model_averaging": averaging}}))
+
+    for averaging in ("auto", "akaike", "stacking"):
+        assert "and the retention family (by its weight)" in text(averaging)
+    assert "retention family" not in text("none")

@@ -201,7 +201,7 @@ def _scenarios(comparison, settings: dict | None) -> list:
 def _how_sure(manifest: dict, settings: dict | None) -> list:
     replications = int(manifest.get("replications") or 0)
     averaging = ((settings or {}).get("retention") or {}).get("model_averaging")
-    model = " and the retention family (by its weight)" if averaging in ("akaike", "stacking") else ""
+    model = " and the retention family (by its weight)" if averaging in ("auto", "akaike", "stacking") else ""
     spans = [f"How sure: every expected value is the mean of {replications:,} replications of the whole book. Each "
              f"replication draws the retention curve's parameters{model}, so a 90% interval holds the uncertainty "
              "of the fitted curves and the noise of a finite book. It does not hold errors in the economics taken "
