@@ -97,6 +97,24 @@ def test_retention_figure_shows_the_band_of_the_simulated_curves_and_a_human_fam
     assert any("extrapolated" in t.get_text() for t in ax.texts)
 
 
+def test_an_averaged_model_is_drawn_as_the_curve_the_simulation_uses():
+    from books import book, two_class_geometric
+
+    from simcore.outputs.plots import plot_segment_fit
+    from simcore.retention import fit_segment
+
+    durations, events, _ = book(two_class_geometric(), 2000, 36, seed=3)
+    result = fit_segment(durations, events, segment="smb", model_averaging="akaike")
+    model = result.survival_model()
+    assert len(model.fits) > 1
+    ax = plot_segment_fit(result, horizon_months=120, seed=1)
+    assert ax.get_title().replace("\n", " ").startswith(f"Retention of smb: {len(model.fits)} families averaged")
+    (used,) = [line for line in ax.get_lines() if str(line.get_label()).startswith("model used")]
+    x, y = used.get_data()
+    np.testing.assert_allclose(y, model.survival(np.asarray(x)))
+    assert any(str(line.get_label()).endswith("ranked first") for line in ax.get_lines())
+
+
 def test_a_fit_without_draws_says_so_instead_of_showing_no_band():
     from dataclasses import replace
 

@@ -58,6 +58,17 @@ def _band(result, horizon: int, seed: int):
     return low, high, len(model.fits)
 
 
+def _averaged_model(result):
+    """The segment's survival model when it weighs more than one family, else None."""
+    from simcore.errors import SimcoreError
+
+    try:
+        model = result.survival_model()
+    except SimcoreError:
+        return None
+    return model if len(model.fits) > 1 else None
+
+
 @charts.styled
 def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, families=None, band: bool = True,
                      seed: int = 0):
@@ -130,7 +141,7 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     def draw(fit, colour, width, label):
         inside = np.arange(0, min(m, horizon) + 1)
         ax.plot(inside, fit.survival(inside), color=colour, linewidth=width, label=label)
-        if horizon > m and (fit.family != KAPLAN_MEIER or fit.tail is not None):
+        if horizon > m and (getattr(fit, "family", None) != KAPLAN_MEIER or fit.tail is not None):
             outside = np.arange(m, horizon + 1)
             ax.plot(outside, fit.survival(outside), color=colour, linewidth=width, linestyle="--")
 
@@ -138,7 +149,16 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
         if name in result.fits and name != chosen.family:
             draw(result.fits[name], charts.CYCLE[(i + 1) % len(charts.CYCLE)], 0.9, _family_label(result.fits[name]))
     chosen_label = _family_label(chosen)
-    draw(chosen, charts.BLUE, 2.0, f"{chosen_label}, fitted")
+    model = _averaged_model(result)
+    if model is None:
+        draw(chosen, charts.BLUE, 2.0, f"{chosen_label}, fitted")
+        title = f"Retention of {{name}}: {chosen_label}"
+    else:
+        # The simulation draws from the weighted families, so that is the curve shown
+        # boldly; the family ranked first is drawn thinly for reference.
+        draw(chosen, charts.ORANGE, 1.1, f"{chosen_label}, ranked first")
+        draw(model, charts.BLUE, 2.0, f"model used: {len(model.fits)} families weighted ({result.model_averaging})")
+        title = f"Retention of {{name}}: {len(model.fits)} families averaged, {chosen_label} ranked first"
     if extrapolates:
         ax.plot([], [], color=charts.BLUE, linestyle="--", linewidth=2.0, label="fitted, extrapolated")
     ax.axvline(m, color="0.5", linewidth=0.8, linestyle=":")
@@ -152,7 +172,7 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     ax.set_xlabel(f"Tenure ({unit}s since signup)")
     ax.set_ylabel("Customers still active, S(t)")
     name = result.segment if result.segment is not None else "all customers"
-    ax.set_title(charts.wrapped(f"Retention of {name}: {chosen_label}", 72))
+    ax.set_title(charts.wrapped(title.format(name=name), 72))
     # Below the axes: inside, it would hide part of a curve or the extrapolation note.
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8)
     return ax
