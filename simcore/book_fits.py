@@ -68,7 +68,7 @@ def _holdout_columns(config: Config, book: SegmentedBook):
     if months is None:
         return None
     automatic = months == "auto"
-    needed = retention.criterion == "holdout" or retention.model_averaging == "stacking"
+    needed = retention.criterion == "holdout" or retention.model_averaging in ("stacking", "tail_stacking")
     if automatic and not needed and retention.model_averaging != "auto":
         return None  # nothing would read the holdout scores
     customers = book.customers

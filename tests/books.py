@@ -190,10 +190,10 @@ def coverage_study(seeds, *, n_customers: int = 2000, window_months: int = 36, n
     the central ``level`` interval of the discounted value over :data:`HORIZON_MONTHS`
     months, and the mean new-customer unit profit they imply.
 
-    ``"default"`` is what ``model_averaging: auto`` chose for the book (stacking from
-    :data:`simcore.retention.names.STACKING_MIN_HOLDOUT_CHURNS` holdout churns, Akaike
-    otherwise); without ``holdout_months`` neither stacking nor ``auto``'s stacking is
-    available (tenure books).
+    ``"default"`` is what ``model_averaging: auto`` chose for the book (``tail_stacking``
+    from :data:`simcore.retention.names.STACKING_MIN_HOLDOUT_CHURNS` holdout churns,
+    Akaike otherwise); without ``holdout_months`` neither stacking setting is available
+    (tenure books).
 
     Returns one dict per (curve, seed, averaging): curve, seed, averaging, truth,
     estimate, lower, upper, covered, unit_profit_error (relative), resolved (method),
@@ -214,7 +214,7 @@ def coverage_study(seeds, *, n_customers: int = 2000, window_months: int = 36, n
             churns = None if result.holdout is None else int(result.holdout["n_holdout_churns"].iloc[0])
             settings = {"default": result.model_averaging, "none": "none", "akaike": "akaike"}
             if holdout_months:
-                settings["stacking"] = "stacking"
+                settings.update(stacking="stacking", tail_stacking="tail_stacking")
             for setting, averaging in settings.items():
                 model = result.survival_model(averaging=averaging)
                 values = discounted_value(model.survival_draws(n_draws, HORIZON_MONTHS, seed=seed))

@@ -18,7 +18,7 @@ from simcore.retention.names import DEFAULT_MODEL_AVERAGING
 @pytest.mark.slow
 def test_the_default_covers_the_truth_and_averaging_beats_the_chosen_family():
     rows = coverage_study(range(12), n_customers=1500, window_months=30, n_draws=500)
-    assert len(rows) == 4 * 12 * len(CURVES)
+    assert len(rows) == 5 * 12 * len(CURVES)
     coverage = {setting: np.mean([r["covered"] for r in rows if r["averaging"] == setting])
                 for setting in ("none", "akaike", "default")}
     assert DEFAULT_MODEL_AVERAGING == "auto"

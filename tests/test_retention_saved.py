@@ -405,3 +405,14 @@ def test_kaplan_meier_tail_keeps_its_options_through_saving(book):
     assert_same_fit(tailed, rebuilt)
     assert_bits(rebuilt.survival_draws(3, 120, seed=SEED, method="bootstrap"),
                 tailed.survival_draws(3, 120, seed=SEED, method="bootstrap"))
+
+
+def test_tail_stacking_segment_round_trips_with_the_same_draws():
+    durations, events, signup = small_book(n=4000, seed=11)
+    result = fit_segment(durations, events, signup_offsets=signup, holdout_months=6, window_end=36,
+                         model_averaging="tail_stacking", segment="smb")
+    rebuilt = segment_from_saved(through_json(segment_to_saved(result)))
+    assert_same_result(result, rebuilt)
+    assert rebuilt.survival_model().tail is not None
+    assert_bits(rebuilt.survival_model().tail.survival_draws(100, 240, seed=SEED),
+                result.survival_model().tail.survival_draws(100, 240, seed=SEED))

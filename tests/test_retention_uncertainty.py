@@ -233,3 +233,47 @@ def test_survival_model_rejects_bad_weights(averaged):
         SurvivalModel((averaged.fit,), (0.5,))
     with pytest.raises(FitError, match="uncertainty"):
         averaged.survival_model(uncertainty="jackknife")
+
+
+def test_tail_stacking_draws_akaike_curves_up_to_the_window_and_stacked_tails_beyond(sbg_book):
+    from simcore.retention.averaging import TAIL_COMPONENT, component_seed
+
+    durations, events, signup = sbg_book
+    result = fit_segment(durations, events, signup_offsets=signup, holdout_months=9, model_averaging="tail_stacking",
+                         segment="smb")
+    assert result.model_averaging == "tail_stacking"
+    model = result.survival_model()
+    m = int(result.kaplan_meier.max_observed_tenure)
+    assert model.window == m and model.averaging == "tail_stacking"
+    ranking = result.ranking.set_index("family")
+    akaike = ranking["akaike_weight"][ranking["akaike_weight"] >= 1e-6]
+    assert dict(zip(model.families, model.weights)) == pytest.approx(dict(akaike / akaike.sum()))
+    stacked = ranking["stacking_weight"][ranking["stacking_weight"] >= 1e-6]
+    assert dict(zip(model.tail.families, model.tail.weights)) == pytest.approx(dict(stacked / stacked.sum()))
+
+    draws = model.survival_draws(300, 120, seed=4)
+    body = result.survival_model(averaging="akaike").survival_draws(300, 120, seed=4)
+    tail = model.tail.survival_draws(300, 120, component_seed(4, TAIL_COMPONENT))
+    np.testing.assert_array_equal(draws[:, : m + 1], body[:, : m + 1])
+    np.testing.assert_allclose(draws[:, m + 1:], body[:, [m]] * tail[:, m + 1:] / tail[:, [m]], rtol=1e-12)
+    assert np.all(np.diff(draws, axis=1) <= 0)
+    months = np.arange(121)
+    point = model.survival(months)
+    akaike_point = result.survival_model(averaging="akaike").survival(months)
+    np.testing.assert_array_equal(point[: m + 1], akaike_point[: m + 1])
+    np.testing.assert_allclose(point[m + 1:], akaike_point[m] * model.tail.survival(months)[m + 1:]
+                               / model.tail.survival([m])[0], rtol=1e-12)
+
+
+def test_auto_averaging_is_tail_stacking_with_enough_holdout_churns_and_akaike_otherwise(sbg_book):
+    from simcore.retention.averaging import resolve_averaging
+
+    assert resolve_averaging("auto", 200) == "tail_stacking"
+    assert resolve_averaging("auto", 199) == "akaike" and resolve_averaging("auto", None) == "akaike"
+    assert resolve_averaging("stacking", None) == "stacking"
+    durations, events, signup = sbg_book
+    result = fit_segment(durations, events, signup_offsets=signup, holdout_months=9, segment="smb")
+    churns = int(result.holdout["n_holdout_churns"].iloc[0])
+    assert result.model_averaging == resolve_averaging("auto", churns)
+    assert result.model_averaging == "tail_stacking"  # 6,000 customers, 9 holdout months
+    assert fit_segment(durations, events, segment="smb").model_averaging == "akaike"  # no holdout

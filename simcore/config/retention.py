@@ -49,9 +49,9 @@ class RetentionConfig(StrictModel):
     model_averaging: Literal[_retention_names.MODEL_AVERAGING_CHOICES] = Field(  # type: ignore[valid-type]
         _retention_names.DEFAULT_MODEL_AVERAGING,
         description="Mix families across replications: none (the chosen family only), akaike (by Akaike "
-        "weight), stacking (by holdout log score; needs holdout_months) or auto (stacking where the "
-        f"segment's holdout saw {_retention_names.STACKING_MIN_HOLDOUT_CHURNS} churns or more, akaike "
-        "otherwise).",
+        "weight), stacking (by holdout log score; needs a holdout), tail_stacking (Akaike weights up to the "
+        "last observed month, stacking weights beyond it) or auto (tail_stacking where the segment's "
+        f"holdout saw {_retention_names.STACKING_MIN_HOLDOUT_CHURNS} churns or more, akaike otherwise).",
     )
     segments: dict[str, RetentionOverride] = Field(default_factory=dict, description="Per-segment family overrides.")
     saved_fits: str | None = Field(
@@ -64,7 +64,7 @@ class RetentionConfig(StrictModel):
     def _holdout(self) -> "RetentionConfig":
         if self.criterion == "holdout" and self.holdout_months is None:
             raise ValueError("criterion 'holdout' needs holdout_months (e.g. 12)")
-        if self.model_averaging == "stacking" and self.holdout_months is None:
-            raise ValueError("model_averaging 'stacking' weighs families by holdout scores and needs "
-                             "holdout_months (e.g. 12)")
+        if self.model_averaging in ("stacking", "tail_stacking") and self.holdout_months is None:
+            raise ValueError(f"model_averaging {self.model_averaging!r} weighs families by holdout scores and "
+                             "needs holdout_months (e.g. 6, or auto)")
         return self

@@ -55,7 +55,12 @@ def _band(result, horizon: int, seed: int):
         return error.problems[0].message if error.problems else str(error)
     tail = (1.0 - BAND_COVERAGE) / 2.0
     low, high = np.quantile(draws, [tail, 1.0 - tail], axis=0)
-    return low, high, len(model.fits)
+    return low, high, _family_count(model)
+
+
+def _family_count(model) -> int:
+    """Families a survival model draws from (its tail's included)."""
+    return len(set(model.families) | set(model.tail.families if model.tail is not None else ()))
 
 
 def _averaged_model(result):
@@ -66,7 +71,7 @@ def _averaged_model(result):
         model = result.survival_model()
     except SimcoreError:
         return None
-    return model if len(model.fits) > 1 else None
+    return model if len(model.fits) > 1 or model.tail is not None else None
 
 
 @charts.styled
@@ -157,8 +162,9 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
         # The simulation draws from the weighted families, so that is the curve shown
         # boldly; the family ranked first is drawn thinly for reference.
         draw(chosen, charts.ORANGE, 1.1, f"{chosen_label}, ranked first")
-        draw(model, charts.BLUE, 2.0, f"model used: {len(model.fits)} families weighted ({result.model_averaging})")
-        title = f"Retention of {{name}}: {len(model.fits)} families averaged, {chosen_label} ranked first"
+        families = _family_count(model)
+        draw(model, charts.BLUE, 2.0, f"model used ({families} families weighted)")
+        title = f"Retention of {{name}}: {families} families averaged, {chosen_label} ranked first"
     if extrapolates:
         ax.plot([], [], color=charts.BLUE, linestyle="--", linewidth=2.0, label="fitted, extrapolated")
     ax.axvline(m, color="0.5", linewidth=0.8, linestyle=":")
@@ -174,7 +180,8 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     name = result.segment if result.segment is not None else "all customers"
     ax.set_title(charts.wrapped(title.format(name=name), 72))
     # Below the axes: inside, it would hide part of a curve or the extrapolation note.
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8)
+    labels = ax.get_legend_handles_labels()[1]
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1 if max(map(len, labels)) > 48 else 2, fontsize=8)
     return ax
 
 

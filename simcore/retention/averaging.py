@@ -14,9 +14,15 @@ Weights (``retention.model_averaging``)
     probability the family fitted before the holdout cutoff gives to what customer ``i``
     did after it (Yao, Vehtari, Simpson & Gelman 2018, "Using stacking to average
     Bayesian predictive distributions", Bayesian Analysis 13(3)). Needs a holdout.
-    Solved here by the EM iteration for mixture weights (each step
-    ``w_f <- w_f mean_i p_f(y_i) / sum_g w_g p_g(y_i)`` raises the log score), written
-    in this package.
+    Solved with scipy's SLSQP on the simplex (:func:`stacking_weights`). Stacking may
+    weigh a family the observed window rejects (it can predict the last months well), so
+    whole curves drawn from it can leave the observed curve.
+    ``"tail_stacking"``: Akaike weights up to the last observed month, stacking weights
+    beyond it: each replication draws a curve from the Akaike-weighted families and
+    continues it past the window with the conditional curve ``S_g(t) / S_g(window)`` of
+    a family drawn by its stacking weight. Inside the window the curves are those the
+    data support; beyond it, the tails are weighed by how well each family predicted
+    what customers did next, which is the extrapolation question.
 
 Weights below :data:`MIN_WEIGHT` are set to 0 and the rest renormalised, so a family no
 replication would realistically draw is never refitted or bootstrapped.
@@ -36,7 +42,12 @@ from typing import Mapping
 import numpy as np
 
 from simcore.errors import FitError, Problem
-from simcore.retention.names import MODEL_AVERAGING_METHODS, STACKING_MIN_HOLDOUT_CHURNS, UNCERTAINTY_METHODS
+from simcore.retention.names import (
+    KAPLAN_MEIER,
+    MODEL_AVERAGING_METHODS,
+    STACKING_MIN_HOLDOUT_CHURNS,
+    UNCERTAINTY_METHODS,
+)
 from simcore.retention.records import RetentionFit, check_draw_request
 
 #: Weights below this are set to 0 (and the others renormalised).
@@ -133,13 +144,33 @@ def check_methods(uncertainty: str, averaging: str, choices=MODEL_AVERAGING_METH
 
 def resolve_averaging(setting: str, holdout_churns: int | None) -> str:
     """The method ``setting`` stands for on a segment whose holdout saw ``holdout_churns``
-    churns (None: no holdout): ``auto`` is stacking from
+    churns (None: no holdout): ``auto`` is ``tail_stacking`` from
     :data:`~simcore.retention.names.STACKING_MIN_HOLDOUT_CHURNS` churns, Akaike otherwise;
     any other setting stands for itself."""
     if setting != "auto":
         return setting
     enough = holdout_churns is not None and holdout_churns >= STACKING_MIN_HOLDOUT_CHURNS
-    return "stacking" if enough else "akaike"
+    return "tail_stacking" if enough else "akaike"
+
+
+def model_weights(averaging: str, ranking, chosen: str, segment) -> dict[str, float]:
+    """Weight per family of the survival model for ``averaging``, from the ranking
+    table's ``akaike_weight`` or ``stacking_weight`` column (``chosen`` alone for
+    ``none`` and for Kaplan-Meier)."""
+    if averaging == "none" or chosen == KAPLAN_MEIER:
+        return {name: float(name == chosen) for name in ranking["family"]}
+    # tail_stacking: these are the weights up to the last observed month (Akaike); the
+    # tail's come from the stacking column
+    column = "stacking_weight" if averaging == "stacking" else "akaike_weight"
+    weights = ranking.set_index("family")[column]
+    if weights.isna().all():
+        where = f"segment {segment!r}: " if segment is not None else ""
+        raise FitError(Problem(
+            f"{where}model averaging {averaging!r} needs holdout scores",
+            "set retention.holdout_months (date-shaped books), or use model_averaging 'akaike' or 'none'",
+            field="retention.model_averaging",
+        ))
+    return truncate(weights.fillna(0.0).to_dict())
 
 
 def component_seed(seed: int, component: int) -> int:
@@ -161,16 +192,27 @@ class SurvivalModel:
     uncertainty : str
         Default draw method of every fit (``"auto"``, ``"asymptotic"`` or ``"bootstrap"``).
     averaging : str
-        How the weights were made (``"none"``, ``"akaike"``, ``"stacking"``).
+        How the weights were made (``"none"``, ``"akaike"``, ``"stacking"``,
+        ``"tail_stacking"``).
+    tail : SurvivalModel, optional
+        With ``tail_stacking``: the model whose conditional curve continues every drawn
+        curve past ``window`` (see :meth:`survival_draws`).
+    window : int, optional
+        The last month the data observed (the splice point of ``tail``).
     """
 
     fits: tuple[RetentionFit, ...]
     weights: tuple[float, ...]
     uncertainty: str = "auto"
     averaging: str = "none"
+    tail: "SurvivalModel | None" = None
+    window: int | None = None
 
     def __post_init__(self):
         check_methods(self.uncertainty, self.averaging)
+        if (self.tail is None) != (self.window is None):
+            raise FitError(Problem("a survival model's tail needs the window it continues",
+                                   field="retention.model_averaging"))
         weights = np.asarray(self.weights, dtype=float)
         if len(self.fits) == 0 or len(weights) != len(self.fits) or np.any(weights <= 0) \
                 or abs(weights.sum() - 1.0) > 1e-9:
@@ -193,6 +235,13 @@ class SurvivalModel:
         """
         method = self.uncertainty if method is None else method
         check_draw_request(n_draws, n_months, method)
+        if self.tail is not None:
+            body = self._body_draws(n_draws, n_months, seed, method)
+            return _spliced(body, self.tail.survival_draws(n_draws, n_months, component_seed(seed, TAIL_COMPONENT),
+                                                           method=method), self.window)
+        return self._body_draws(n_draws, n_months, seed, method)
+
+    def _body_draws(self, n_draws: int, n_months: int, seed: int, method: str) -> np.ndarray:
         if len(self.fits) == 1:
             return self.fits[0].survival_draws(n_draws, n_months, seed, method=method)
         rng = np.random.Generator(np.random.PCG64(seed))
@@ -205,5 +254,32 @@ class SurvivalModel:
         return out
 
     def survival(self, t) -> np.ndarray:
-        """The weighted mean of the fits' point curves at months ``t``."""
-        return sum(w * fit.survival(t) for w, fit in zip(self.weights, self.fits))
+        """The weighted mean of the fits' point curves at months ``t`` (continued past
+        :attr:`window` by the tail's conditional curve)."""
+        t = np.asarray(t)
+        body = sum(w * fit.survival(t) for w, fit in zip(self.weights, self.fits))
+        if self.tail is None:
+            return body
+        m = np.asarray([self.window])
+        beyond = t > self.window
+        at_window = sum(w * fit.survival(m) for w, fit in zip(self.weights, self.fits))[0]
+        tail_window = self.tail.survival(m)[0]
+        ratio = self.tail.survival(t) / tail_window if tail_window > 0 else np.zeros(t.shape)
+        return np.where(beyond, at_window * ratio, body)
+
+
+#: Component number of the tail's seed (distinct from every family position).
+TAIL_COMPONENT = 1_000_000
+
+
+def _spliced(body: np.ndarray, tail: np.ndarray, window: int) -> np.ndarray:
+    """``body`` up to month ``window``, then ``body[window]`` times the conditional
+    curve ``tail[t] / tail[window]`` of the row's tail draw."""
+    m = int(window)
+    if m + 1 >= body.shape[1]:
+        return body
+    out = body.copy()
+    start = tail[:, [m]]
+    ratio = np.divide(tail[:, m + 1:], start, out=np.zeros_like(tail[:, m + 1:]), where=start > 0)
+    out[:, m + 1:] = body[:, [m]] * np.minimum(ratio, 1.0)
+    return out

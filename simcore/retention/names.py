@@ -109,9 +109,10 @@ CRITERIA = ("aic", "bic", "holdout")
 #: How parameter uncertainty is drawn (see :mod:`simcore.retention.conditioning`).
 UNCERTAINTY_METHODS = ("auto", "asymptotic", "bootstrap")
 #: How families are mixed across replications (see :mod:`simcore.retention.averaging`).
-MODEL_AVERAGING_METHODS = ("none", "akaike", "stacking")
-#: What ``retention.model_averaging`` may say: a method, or ``auto`` (stacking when the
-#: segment's holdout saw at least :data:`STACKING_MIN_HOLDOUT_CHURNS` churns, Akaike otherwise).
+MODEL_AVERAGING_METHODS = ("none", "akaike", "stacking", "tail_stacking")
+#: What ``retention.model_averaging`` may say: a method, or ``auto`` (``tail_stacking`` when
+#: the segment's holdout saw at least :data:`STACKING_MIN_HOLDOUT_CHURNS` churns, Akaike
+#: otherwise).
 MODEL_AVERAGING_CHOICES = ("auto",) + MODEL_AVERAGING_METHODS
 #: Default of ``retention.model_averaging`` (chosen from the coverage study in tests/README.md).
 DEFAULT_MODEL_AVERAGING = "auto"

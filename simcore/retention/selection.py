@@ -43,9 +43,9 @@ from simcore.retention.averaging import (
     SurvivalModel,
     akaike_weights,
     check_methods,
+    model_weights,
     resolve_averaging,
     stacking_weights,
-    truncate,
 )
 from simcore.retention.counts import SurvivalCounts, aggregate_survival
 from simcore.retention.fitting import fit_counts
@@ -148,10 +148,19 @@ class SegmentResult:
         if averaging == self.model_averaging:
             weights = self.weights
         else:
-            weights = pd.Series(_model_weights(averaging, self.ranking, self.fit.family, self.segment))
-            weights = weights[weights > 0]
+            weights = self._weights_of(averaging)
         fits = tuple(self.fits[name] for name in weights.index)
-        return SurvivalModel(fits, tuple(float(w) for w in weights), uncertainty, averaging)
+        tail = window = None
+        if averaging == "tail_stacking" and self.fit.family != KAPLAN_MEIER:
+            stacked = self._weights_of("stacking")
+            tail = SurvivalModel(tuple(self.fits[name] for name in stacked.index),
+                                 tuple(float(w) for w in stacked), uncertainty, "stacking")
+            window = int(self.kaplan_meier.max_observed_tenure)
+        return SurvivalModel(fits, tuple(float(w) for w in weights), uncertainty, averaging, tail, window)
+
+    def _weights_of(self, averaging: str) -> pd.Series:
+        weights = pd.Series(model_weights(averaging, self.ranking, self.fit.family, self.segment))
+        return weights[weights > 0]
 
     def to_dict(self) -> dict:
         """JSON-ready: the chosen fit, the ranking (with weights) and the warnings."""
@@ -231,27 +240,12 @@ def _ranking_table(fits, failures, criterion, holdout, probabilities, counts) ->
     table["akaike_weight"] = table["family"].map(akaike).astype(float)
     if probabilities:
         ranked = table.loc[table["rank"].notna(), "family"]
-        stacking = stacking_weights({name: probabilities.get(name, np.full(len(counts), np.nan)) for name in ranked},
-                                    counts)
+        stacking = stacking_weights(
+            {name: probabilities.get(name, np.full(len(counts), np.nan)) for name in ranked}, counts)
         table["stacking_weight"] = table["family"].map(stacking).fillna(0.0).astype(float)
     else:
         table["stacking_weight"] = np.nan
     return table.sort_values(["rank", "family"], na_position="last").reset_index(drop=True)
-
-
-def _model_weights(averaging: str, ranking: pd.DataFrame, chosen: str, segment) -> dict[str, float]:
-    """Weight per family of the survival model for ``averaging``."""
-    if averaging == "none" or chosen == KAPLAN_MEIER:
-        return {name: float(name == chosen) for name in ranking["family"]}
-    column = "akaike_weight" if averaging == "akaike" else "stacking_weight"
-    weights = ranking.set_index("family")[column]
-    if weights.isna().all():
-        raise FitError(Problem(
-            f"{_where(segment)}model averaging 'stacking' needs holdout scores",
-            "set retention.holdout_months (date-shaped books), or use model_averaging 'akaike' or 'none'",
-            field="retention.model_averaging",
-        ))
-    return truncate(weights.fillna(0.0).to_dict())
 
 
 def _conditioning_warning(fit: ParametricFit, weight: float, uncertainty: str, segment) -> Problem:
@@ -352,9 +346,9 @@ def fit_segment(
             field="retention.criterion",
         ))
     check_methods(uncertainty, model_averaging, MODEL_AVERAGING_CHOICES)
-    if model_averaging == "stacking" and holdout_months is None:
+    if model_averaging in ("stacking", "tail_stacking") and holdout_months is None:
         raise FitError(Problem(
-            "model averaging 'stacking' weighs families by their holdout scores, and no holdout is set",
+            f"model averaging {model_averaging!r} weighs families by their holdout scores, and no holdout is set",
             "set retention.holdout_months (date-shaped books), or use model_averaging 'akaike' or 'none'",
             field="retention.model_averaging",
         ))
@@ -401,16 +395,21 @@ def fit_segment(
     usable_stacking = holdout is not None and ranking["stacking_weight"].notna().any()
     model_averaging = resolve_averaging(
         model_averaging, int(holdout["n_holdout_churns"].iloc[0]) if usable_stacking else None)
-    model_weights = _model_weights(model_averaging, ranking, chosen_family, segment)
+    weights = model_weights(model_averaging, ranking, chosen_family, segment)
 
     # every family the model draws from gets its bootstrap pool and the band check
-    for name, weight in model_weights.items():
+    if model_averaging == "tail_stacking" and chosen_family != KAPLAN_MEIER:
+        tail_weights = model_weights("stacking", ranking, chosen_family, segment)
+        drawn = {name: max(weights.get(name, 0.0), tail_weights.get(name, 0.0)) for name in ranking["family"]}
+    else:
+        drawn = weights
+    for name, weight in drawn.items():
         if weight > 0 and isinstance(fits.get(name), ParametricFit):
             fits[name] = _checked(fits[name], weight, uncertainty, segment, warnings_)
     if family == KAPLAN_MEIER and kaplan_meier.tail is not None:
         kaplan_meier = replace(kaplan_meier, tail=_checked(kaplan_meier.tail, 1.0, uncertainty, segment, warnings_))
         fits[KAPLAN_MEIER] = kaplan_meier
-    ranking["weight"] = ranking["family"].map(model_weights).fillna(0.0).astype(float)
+    ranking["weight"] = ranking["family"].map(weights).fillna(0.0).astype(float)
     ranking["uncertainty"] = ranking["family"].map(
         lambda name: None if name not in fits else (fits[name].uncertainty if uncertainty == "auto" else uncertainty)
     ).astype(object)
@@ -420,6 +419,16 @@ def fit_segment(
     warnings_ = warnings_ + list(chosen.warnings)
     return SegmentResult(segment, chosen, ranking, kaplan_meier, dict(fits), criterion, holdout,
                          tuple(warnings_), uncertainty, model_averaging)
+
+
+def _weights_text(result: SegmentResult, drawn: pd.DataFrame) -> str:
+    """"family weight, ..." of the survival model (and of its tail, with tail_stacking)."""
+    text = ", ".join(f"{r.family} {r.weight:.2f}" for r in drawn.itertuples() if r.weight >= 0.005)
+    if result.model_averaging == "tail_stacking":
+        tail = result.ranking.sort_values("stacking_weight", ascending=False)
+        text += "; beyond the data: " + ", ".join(
+            f"{r.family} {r.stacking_weight:.2f}" for r in tail.itertuples() if r.stacking_weight >= 0.005)
+    return text
 
 
 def _column_order(with_holdout: bool) -> list[str]:
@@ -498,7 +507,7 @@ class SegmentFits:
             methods = list(dict.fromkeys(drawn["uncertainty"].dropna()))
             row = {"segment": segment, "family": fit.family, "ranking": ranking, "parameters": params,
                    "uncertainty": "+".join(methods), "model_averaging": result.model_averaging,
-                   "weights": ", ".join(f"{r.family} {r.weight:.2f}" for r in drawn.itertuples() if r.weight >= 0.005),
+                   "weights": _weights_text(result, drawn),
                    "median_lifetime_months": fit.median_lifetime}
             for month in (12, 24, 60):
                 try:
