@@ -105,7 +105,7 @@ retention:
   criterion: aic
   uncertainty: auto            # parameter draws: asymptotic normal when the fit is well conditioned, else bootstrap
   holdout_months: auto         # 6 months scored after a refit (books with signup dates, 24+ months)
-  model_averaging: auto        # stacking by holdout score with 200+ holdout churns, else Akaike weights
+  model_averaging: auto        # tail_stacking (Akaike weights, stacked tail) with 200+ holdout churns, else Akaike
 
 # Unit economics. Money is per month for recurring items, per customer for one-off items.
 # Precedence per segment: economics.segments > derived from data > economics.default.
