@@ -72,7 +72,9 @@ def family_table(cutoff_label: str, fit, full_customers: pd.DataFrame, cut_custo
                            "hindsight_log_likelihood": _log_likelihood(curves[family], a, t, c)})
         weights = result.weights
         if len(weights) and set(weights.index) <= set(curves):
-            mixture = sum(float(w) * curves[f] for f, w in weights.items())
+            # the curve the forecast drew around: the weighted families, continued past
+            # the window by the stacked tail under tail_stacking
+            mixture = np.asarray(result.survival_model().survival(grid), dtype=float)
             scored.append({"family": AVERAGED, "rank_at_cutoff": np.nan, "weight_at_cutoff": 1.0, "chosen": False,
                            "hindsight_log_likelihood": _log_likelihood(mixture, a, t, c)})
         table = pd.DataFrame(scored)

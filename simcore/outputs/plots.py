@@ -436,8 +436,9 @@ def run_figures(tables, *, fits=None, seed: int = 0, horizon_months: int = 120, 
     if fits is not None:
         for name, result in fits.results.items():
             add(f"retention_{file_safe(name)}", "retention", name, f"Retention of {name}",
-                "Kaplan\u2013Meier curve of the book with its 95% band, the fitted curve (dashed where it "
-                "extrapolates), and the 90% band of the survival curves the simulation draws.",
+                "Kaplan\u2013Meier curve of the book with its 95% band, the curve the simulation uses (dashed "
+                "where it extrapolates; with model averaging, the family ranked first drawn thinly beside it), and "
+                "the 90% band of the survival curves the simulation draws.",
                 _figure_of(lambda ax, result=result: plot_segment_fit(result, ax, horizon_months=horizon_months,
                                                                       seed=seed), height=5.6))
     return specs

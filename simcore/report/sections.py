@@ -173,8 +173,9 @@ def retention(run: RunDirectory) -> str | None:
                              "S(60)", "Customers fitted", "Churned", "Model averaging", "Parameter uncertainty"],
                       numeric=[False, False, True, True, True, True, True, True, False, False]),
            '<p class="note">S(t) = share of customers still active after t months. With model averaging, each '
-           "replication draws a family by its weight, then that family's parameters; the shaded band in each figure "
-           "is the 90% band of those curves.</p>"]
+           "replication draws a family by its weight, then that family's parameters; with tail_stacking the curve "
+           "is continued past the last observed month by the tail of a family drawn by its stacking weight. The "
+           "bold curve in each figure is the model used, the shaded band the 90% band of the curves drawn.</p>"]
     out.append(_figures(run, "retention"))
     return "".join(out)
 
