@@ -80,25 +80,21 @@ def test_hindsight_scores_are_the_log_probability_of_the_outcomes(audited):
     base = cut[(cut["segment"] == "b") & ~cut["churned"]]
     result = forecast.fit.fits.results["b"]
     table = audit.families.query("segment == 'b'").set_index("family")
-    for family, fit in result.fits.items():
-        if family not in table.index:
-            continue
+    def log_likelihood(curve):
         total = 0.0
         for customer in base.itertuples():
             now = full.loc[customer.customer_id]
             a, t = customer.tenure_months, now["tenure_months"]
-            s = fit.survival(np.arange(t + 1))
+            s = curve.survival(np.arange(t + 1))
             total += np.log((s[t - 1] - s[t]) if now["churned"] else s[t]) - np.log(s[a])
-        assert table.loc[family, "hindsight_log_likelihood"] == pytest.approx(total, rel=1e-9)
+        return total
+
+    for family, fit in result.fits.items():
+        if family in table.index:
+            assert table.loc[family, "hindsight_log_likelihood"] == pytest.approx(log_likelihood(fit), rel=1e-9)
     # the model used is scored on the survival model's own curve (its tail included)
-    model = result.survival_model()
-    total = 0.0
-    for customer in base.itertuples():
-        now = full.loc[customer.customer_id]
-        a, t = customer.tenure_months, now["tenure_months"]
-        s = model.survival(np.arange(t + 1))
-        total += np.log((s[t - 1] - s[t]) if now["churned"] else s[t]) - np.log(s[a])
-    assert table.loc[AVERAGED, "hindsight_log_likelihood"] == pytest.approx(total, rel=1e-9)
+    assert table.loc[AVERAGED, "hindsight_log_likelihood"] == pytest.approx(
+        log_likelihood(result.survival_model()), rel=1e-9)
     assert table.loc[result.fit.family, "chosen"]
     assert table["hindsight_rank"].min() == 1 and np.isnan(table.loc[AVERAGED, "hindsight_rank"])
     assert (table["cutoff"] == cutoff).all() and (table["n_scored"] == len(base)).all()
