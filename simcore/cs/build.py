@@ -133,9 +133,11 @@ def _warnings(config, specs, plans: dict, paths: dict, staffing: dict, cap: Cap)
         for t, (tier, hiring) in enumerate(tiers.items()):
             if hiring.gap.any():
                 months = np.flatnonzero(hiring.gap)
+                short, n_months = int(hiring.gap.max()), months.size
                 out.append(Problem(
-                    f"{name} plan, tier '{tier}': {int(hiring.gap.max())} CSMs short in {months.size} month(s) from month "
-                    f"{int(months[0])}, before new hires finish their ramp-up",
+                    f"{name} plan, tier '{tier}': {short} CSM{'s' if short != 1 else ''} short in {n_months} "
+                    f"month{'s' if n_months != 1 else ''} from month {int(months[0])}, before new hires finish "
+                    "their ramp-up",
                     "raise starting_headcount or shorten ramp_up_months", severity="warning",
                     **where("tiers", t, "starting_headcount")))
     if cap.headcount is not None:
