@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from simcore.cli.main import main
+from cli_runner import run_cli
 from simcore.config import config_from_text, load_config
 from simcore.errors import ConfigError
 
@@ -41,18 +41,10 @@ def workspace(tmp_path: Path, config: str = CONFIG, book: str = BOOK) -> Path:
     return path
 
 
-def cli(capsys, *args) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return done.value.code or 0, captured.out, captured.err
-
-
 def refused(capsys, *args, expect: str) -> list[str]:
     """Run the CLI; assert exit 1, no traceback, every line a located error, and one of
     them containing ``expect``. Returns the error lines."""
-    code, out, err = cli(capsys, *args)
+    code, out, err = run_cli(capsys, *args)
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 1, err
     assert "Traceback" not in err and "internal error" not in err, err
@@ -221,7 +213,7 @@ def test_undecodable_csv_is_located(tmp_path, capsys):
 def test_utf16_csv_is_read(tmp_path, capsys):
     path = workspace(tmp_path)
     (tmp_path / "customers.csv").write_bytes(BOOK.replace(",", "\t").encode("utf-16"))
-    code, out, err = cli(capsys, "validate", path)
+    code, out, err = run_cli(capsys, "validate", path)
     assert code == 0 and "40 customers" in out, err
 
 
@@ -229,7 +221,7 @@ def test_multi_character_delimiter_is_a_located_error(tmp_path, capsys):
     path = workspace(tmp_path, CONFIG.replace("  as_of:", "  delimiter: ';;'\n  as_of:"))
     errors = refused(capsys, "validate", path, expect="single character")
     assert located(errors[0], "config.yaml")
-    code, out, err = cli(capsys, "segments", tmp_path / "customers.csv", "--signup-col", "signup_date",
+    code, out, err = run_cli(capsys, "segments", tmp_path / "customers.csv", "--signup-col", "signup_date",
                          "--delimiter", ";;")
     assert code == 1 and "'--delimiter'" in err and "Traceback" not in err
 
@@ -291,14 +283,14 @@ def test_huge_tenure_is_refused_before_any_fit(tmp_path, capsys):
 
 
 def test_small_demo_workspace_validates(tmp_path, capsys):
-    code, _, err = cli(capsys, "demo", tmp_path / "small", "--customers", "600")
+    code, _, err = run_cli(capsys, "demo", tmp_path / "small", "--customers", "600")
     assert code == 0, err
-    code, out, err = cli(capsys, "validate", tmp_path / "small" / "config.yaml")
+    code, out, err = run_cli(capsys, "validate", tmp_path / "small" / "config.yaml")
     assert code == 0 and "600 customers in 4 segments" in out, err
 
 
 def test_usage_errors_never_print_a_password(capsys):
-    code, out, err = cli(capsys, "run", "postgresql://bob:hunter2@db/x.yaml", "--replications", "zero")
+    code, out, err = run_cli(capsys, "run", "postgresql://bob:hunter2@db/x.yaml", "--replications", "zero")
     assert code == 2 and "hunter2" not in err
 
 
