@@ -157,14 +157,14 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     model = _averaged_model(result)
     if model is None:
         draw(chosen, charts.BLUE, 2.0, f"{chosen_label}, fitted")
-        title = f"Retention of {{name}}: {chosen_label}"
+        subtitle = chosen_label
     else:
         # The simulation draws from the weighted families, so that is the curve shown
         # boldly; the family ranked first is drawn thinly for reference.
         draw(chosen, charts.ORANGE, 1.1, f"{chosen_label}, ranked first")
         families = _family_count(model)
         draw(model, charts.BLUE, 2.0, f"model used ({families} families weighted)")
-        title = f"Retention of {{name}}: {families} families averaged, {chosen_label} ranked first"
+        subtitle = f"{families} families averaged, {chosen_label} ranked first"
     if extrapolates:
         ax.plot([], [], color=charts.BLUE, linestyle="--", linewidth=2.0, label="fitted, extrapolated")
     ax.axvline(m, color="0.5", linewidth=0.8, linestyle=":")
@@ -178,7 +178,7 @@ def plot_segment_fit(result, ax=None, *, horizon_months: int | None = None, fami
     ax.set_xlabel(f"Tenure ({unit}s since signup)")
     ax.set_ylabel("Customers still active, S(t)")
     name = result.segment if result.segment is not None else "all customers"
-    ax.set_title(charts.wrapped(title.format(name=name), 72))
+    ax.set_title(charts.wrapped(f"Retention of {name}: {subtitle}", 72))
     # Below the axes: inside, it would hide part of a curve or the extrapolation note.
     labels = ax.get_legend_handles_labels()[1]
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=1 if max(map(len, labels)) > 48 else 2, fontsize=8)
