@@ -357,7 +357,7 @@ def read_csv(
     if table is None:
         frame = _read_csv_with_pandas(path, source, delimiter, encoding, wanted, text_columns, arrow_message)
     else:
-        frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+        frame = _to_pandas(table, [c for c in text_columns if c in wanted])
         del table
     blank_lines = _BlankLineSearch()
     data_hash = file_sha256(path, on_chunk=blank_lines.feed)
@@ -367,6 +367,23 @@ def read_csv(
         raise _fail(source, f"cannot be read as a CSV file: {error}",
                     "check that it is a CSV text export (one header row, one row per customer)") from None
     return RawTable(frame, header, source, 2, data_hash, warnings, row_numbers)
+
+
+def _to_pandas(table, text_columns: list[str]) -> pd.DataFrame:
+    """The table as a DataFrame; text columns (ids, dates) stay pyarrow-backed strings.
+
+    Turning a million distinct ids into Python strings is most of a large file's read
+    time (pyarrow hashes each to share repeated values); the parsers read pyarrow strings
+    directly, and the few that need Python strings convert once, without the hashing.
+    """
+    import pyarrow as pa
+
+    text = [c for c in dict.fromkeys(text_columns) if pa.types.is_string(table.schema.field(c).type)]
+    rest = table.drop_columns(text)
+    frame = rest.to_pandas(date_as_object=False, split_blocks=True)
+    for name in text:
+        frame[name] = pd.Series(pd.arrays.ArrowStringArray(table.column(name)), index=frame.index, copy=False)
+    return frame[table.column_names]
 
 
 class _BlankLineSearch:
