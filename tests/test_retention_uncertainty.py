@@ -189,10 +189,23 @@ def test_stacking_needs_a_holdout(sbg_book):
 def test_weights_are_reported_per_segment_and_family(averaged):
     table = SegmentFits({"smb": averaged}).summary_table()
     assert table.loc[0, "model_averaging"] == "akaike"
-    listed = dict(item.rsplit(" ", 1) for item in table.loc[0, "weights"].split(", "))
+    items = table.loc[0, "weights"].split(", ")
+    counted = [item for item in items if item.endswith("more under 0.005")]
+    listed = dict(item.rsplit(" ", 1) for item in items if item not in counted)
     assert set(listed) <= set(averaged.weights.index)
+    # every family drawn from is listed or counted, as the plot title counts them
+    assert len(listed) + sum(int(item.split()[0]) for item in counted) == int((averaged.weights > 0).sum())
     payload = json.loads(json.dumps(averaged.to_dict()))
     assert payload["weights"] == pytest.approx(averaged.weights.to_dict())
+
+
+def test_weights_too_small_to_show_are_counted():
+    from simcore.retention.selection import _listed
+
+    weights = pd.Series([0.7, 0.297, 0.002, 0.001, 0.0])
+    families = pd.Series(["sbg", "weibull", "lognormal", "exponential", "loglogistic"])
+    assert _listed(families, weights) == "sbg 0.70, weibull 0.30, 2 more under 0.005"
+    assert _listed(families[:2], weights[:2]) == "sbg 0.70, weibull 0.30"
 
 
 # --------------------------------------------------------------------------- the survival model

@@ -422,13 +422,19 @@ def fit_segment(
 
 
 def _weights_text(result: SegmentResult, drawn: pd.DataFrame) -> str:
-    """"family weight, ..." of the survival model (and of its tail, with tail_stacking)."""
-    text = ", ".join(f"{r.family} {r.weight:.2f}" for r in drawn.itertuples() if r.weight >= 0.005)
+    """"family weight, ..." of the survival model (and of its tail, with tail_stacking);
+    weights under 0.005 are counted, not listed, so every family drawn from is accounted for."""
+    text = _listed(drawn["family"], drawn["weight"])
     if result.model_averaging == "tail_stacking":
         tail = result.ranking.sort_values("stacking_weight", ascending=False)
-        text += "; beyond the data: " + ", ".join(
-            f"{r.family} {r.stacking_weight:.2f}" for r in tail.itertuples() if r.stacking_weight >= 0.005)
+        text += "; beyond the data: " + _listed(tail["family"], tail["stacking_weight"])
     return text
+
+
+def _listed(families: pd.Series, weights: pd.Series) -> str:
+    shown = [f"{family} {weight:.2f}" for family, weight in zip(families, weights) if weight >= 0.005]
+    hidden = int(((weights > 0) & (weights < 0.005)).sum())
+    return ", ".join(shown + ([f"{hidden} more under 0.005"] if hidden else []))
 
 
 def _column_order(with_holdout: bool) -> list[str]:
