@@ -28,7 +28,8 @@ def accounts(config_path: Path, out: Path | None, replications: int | None, seed
 
     \b
     Example:
-      simcore accounts scenarios/demo/config.yaml --format csv,xlsx --out runs/accounts
+      simcore accounts scenarios/demo/config.yaml --format csv,xlsx \\
+          --out runs/accounts
     """
     from simcore import Project
     from simcore.cli.common import flag_names, make_console, plain, print_warnings, render_table

@@ -34,7 +34,8 @@ def backtest(config_path: Path, cutoffs: tuple[str, ...], out: Path | None, repl
 
     \b
     Example:
-      simcore backtest scenarios/demo/config.yaml --cutoff 2024-06 --cutoff 2024-12 --out runs/backtest
+      simcore backtest scenarios/demo/config.yaml --cutoff 2024-06 \\
+          --cutoff 2024-12 --out runs/backtest
     """
     from simcore import Project
     from simcore.cli.common import EXECUTOR_FIELDS, flag_names, make_console, print_warnings

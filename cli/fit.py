@@ -20,8 +20,9 @@ from simcore.retention.names import FAMILY_CHOICES  # the registry's names; pure
 
 @click.command()
 @source_argument
-@click.option("--family", type=click.Choice(FAMILY_CHOICES), default=None,
-              help="Fit this family instead of ranking them all (auto).")
+@click.option("--family", type=click.Choice(FAMILY_CHOICES), default=None, show_choices=False,
+              metavar="NAME",
+              help="Fit this family instead of ranking them all (auto): " + ", ".join(FAMILY_CHOICES[1:]) + ".")
 @click.option("--criterion", type=click.Choice(("aic", "bic", "holdout")), default=None,
               help="Ranking criterion of auto (holdout needs signup dates).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -40,7 +41,8 @@ def fit(source: Path, family: str | None, criterion: str | None, out: Path | Non
     \b
     Examples:
       simcore fit scenarios/demo/config.yaml --out fits
-      simcore fit customers.csv --tenure-col tenure --event-col Churn --segment-by Contract --json
+      simcore fit customers.csv --tenure-col tenure --event-col Churn \\
+          --segment-by Contract --json
     """
     from simcore.outputs import prepare_target
 

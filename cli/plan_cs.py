@@ -42,7 +42,8 @@ def plan_cs(config_path: Path, out: Path | None, replications: int | None, seed:
 
     \b
     Example:
-      simcore plan-cs scenarios/demo/config.yaml --replications 200 --headcount 80 --out runs/cs
+      simcore plan-cs scenarios/demo/config.yaml --replications 200 \\
+          --headcount 80 --out runs/cs
     """
     from simcore import Project
     from simcore.cli.common import EXECUTOR_FIELDS, flag_names, make_console, print_warnings

@@ -39,7 +39,8 @@ def run(config_path: Path, out: Path | None, seed: int | None, replications: int
 
     \b
     Example:
-      simcore run scenarios/demo/config.yaml --out runs/demo --format csv,xlsx --report
+      simcore run scenarios/demo/config.yaml --out runs/demo --format csv,xlsx \\
+          --report
       simcore run scenarios/demo/config.yaml --scheduler tcp://10.0.0.5:8786
     """
     from simcore import Project

@@ -20,7 +20,8 @@ def segments(source: Path, as_json: bool, out: Path | None, **flags) -> None:
     \b
     Examples:
       simcore segments scenarios/config.yaml
-      simcore segments customers.csv --tenure-col tenure --event-col Churn --segment-by Contract
+      simcore segments customers.csv --tenure-col tenure --event-col Churn \\
+          --segment-by Contract
     """
     from simcore.outputs import write_table
 

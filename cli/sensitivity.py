@@ -38,7 +38,8 @@ def sensitivity(config_path: Path, out: Path | None, replications: int | None, s
 
     \b
     Example:
-      simcore sensitivity scenarios/demo/config.yaml --replications 200 --only tornado
+      simcore sensitivity scenarios/demo/config.yaml --replications 200 \\
+          --only tornado
     """
     from simcore import Project
     from simcore.cli.common import EXECUTOR_FIELDS, flag_names, make_console, print_warnings

@@ -163,3 +163,17 @@ def test_flag_overrides_are_validated_like_the_file(capsys, tmp_path):
     assert code == 1 and "the holdout check needs signup dates" in err and "Traceback" not in err
     code, out, err = run_cli(capsys, "segments", DEMO_CONFIG, "--out", tmp_path / "missing" / "s.csv")
     assert code == 1 and "cannot write the file" in err
+
+
+def test_every_help_page_fits_an_80_column_terminal():
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    runner = CliRunner()
+    commands = [[]] + [[name] for name in cli.list_commands(None)]
+    for args in commands:
+        result = runner.invoke(cli, [*args, "--help"], terminal_width=80)
+        assert result.exit_code == 0, (args, result.output)
+        wide = [line for line in result.output.splitlines() if len(line) > 80]
+        assert not wide, (args, wide)
