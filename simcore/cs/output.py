@@ -100,8 +100,9 @@ def headcount_figure(monthly, specs):
         ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
         rows = monthly[(monthly["plan"] == "optimised") & (monthly["tier"] == spec.name)]
         if len(rows):
+            # dashed, so a median path on the same number of CSMs still shows between the dashes
             ax.step(rows["month"], rows["employed"], where="post", color=BLACK, linewidth=1.2,
-                    label="employed (optimised hiring plan)")
+                    linestyle=(0, (4, 3)), label="employed (optimised hiring plan)")
             if ax is axes[0]:
                 ax.legend(loc="best")
     axes[-1].set_xlabel("Month of the plan (0 = first month after as_of)")
@@ -125,9 +126,9 @@ def roi_figure(roi, *, currency: str | None = None):
         ax.errorbar(row.net_gain_mean, y, xerr=[[row.net_gain_mean - row.net_gain_lower_90],
                                                 [row.net_gain_upper_90 - row.net_gain_mean]],
                     fmt="none", ecolor="black", elinewidth=0.8, capsize=2)
-        label = "" if row.within_cap else "  beyond the cap"
-        ax.annotate(label, (max(row.net_gain_mean, 0), y), va="center", fontsize=8)
-    ax.set_yticks(positions, [str(p) for p in rows["plan"]])
+    # "beyond the cap" goes with the plan's name, where no bar or whisker can cover it
+    ax.set_yticks(positions, [str(r.plan) if r.within_cap else f"{r.plan} (beyond the cap)"
+                              for r in rows.itertuples()])
     ax.axvline(0, color="black", linewidth=1)
     money_axis(ax.xaxis)
     ax.set_xlabel(with_unit("Expected net gain over no customer success, discounted (90% interval)", currency))
