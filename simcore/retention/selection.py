@@ -40,6 +40,7 @@ import pandas as pd
 
 from simcore.errors import DataError, FitError, Problem, SimcoreError
 from simcore.retention.averaging import (
+    MIN_WEIGHT,
     SurvivalModel,
     akaike_weights,
     check_methods,
@@ -433,7 +434,7 @@ def _weights_text(result: SegmentResult, drawn: pd.DataFrame) -> str:
 
 def _listed(families: pd.Series, weights: pd.Series) -> str:
     shown = [f"{family} {weight:.2f}" for family, weight in zip(families, weights) if weight >= 0.005]
-    hidden = int(((weights > 0) & (weights < 0.005)).sum())
+    hidden = int(((weights >= MIN_WEIGHT) & (weights < 0.005)).sum())  # as the draws count them
     return ", ".join(shown + ([f"{hidden} more under 0.005"] if hidden else []))
 
 
