@@ -180,6 +180,32 @@ def test_stacking_weights_come_from_the_holdout(sbg_book):
     assert ranking["stacking_weight"].idxmax() == "sbg"
 
 
+def test_stacking_weights_do_not_depend_on_the_blas_thread_count():
+    # SLSQP runs on BLAS; with two BLAS threads its weights used to differ from one
+    # thread's in the 11th digit, so saved fits changed with OPENBLAS_NUM_THREADS
+    import ast
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "from books import book, sbg\n"
+        "from simcore.retention import fit_segment\n"
+        "durations, events, signup = book(sbg(), 3000, 36, 1)\n"
+        "result = fit_segment(durations, events, signup_offsets=signup, holdout_months=6)\n"
+        "print(repr(result.ranking['stacking_weight'].tolist()))\n"
+    )
+    outputs = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                              cwd=Path(__file__).parent, check=True)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert sum(ast.literal_eval(outputs[0])) == pytest.approx(1.0)
+
+
 def test_stacking_needs_a_holdout(sbg_book):
     durations, events, _ = sbg_book
     with pytest.raises(FitError, match="holdout"):

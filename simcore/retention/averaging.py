@@ -91,6 +91,7 @@ def stacking_weights(probabilities: Mapping[str, np.ndarray], counts=None, *,
     dict of family -> weight (summing to 1 over the usable families)
     """
     from scipy import optimize
+    from threadpoolctl import threadpool_limits
 
     names = [name for name, p in probabilities.items() if p.size and np.all(np.isfinite(p))]
     if not names:
@@ -109,11 +110,15 @@ def stacking_weights(probabilities: Mapping[str, np.ndarray], counts=None, *,
         return -((p / np.maximum(w @ p, 1e-300)[None, :]) @ share)
 
     start = np.full(len(names), 1.0 / len(names))
-    result = optimize.minimize(
-        negative_score, start, jac=negative_gradient, method="SLSQP", bounds=[(0.0, 1.0)] * len(names),
-        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)}],
-        options={"ftol": tolerance, "maxiter": 1000},
-    )
+    # SLSQP and the products above run on BLAS, whose results change in the last digits
+    # with its thread count (OPENBLAS_NUM_THREADS, or one thread on a Dask worker); one
+    # thread makes the weights the same whatever the setting.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = optimize.minimize(
+            negative_score, start, jac=negative_gradient, method="SLSQP", bounds=[(0.0, 1.0)] * len(names),
+            constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)}],
+            options={"ftol": tolerance, "maxiter": 1000},
+        )
     w = np.clip(result.x, 0.0, None)
     w = w / w.sum()
     out = {name: 0.0 for name in probabilities}

@@ -83,13 +83,13 @@ def score_holdout(fit: RetentionFit, age, dur, churn, counts, holdout_months):
     s_age = curve[age]
     prob = np.where(churn, curve[np.maximum(dur - 1, 0)] - curve[dur], curve[dur]) / s_age
     share = counts / counts.sum()
-    log_likelihood = float(share @ np.log(np.maximum(prob, 1e-300)))
+    log_likelihood = float((share * np.log(np.maximum(prob, 1e-300))).sum())  # numpy's sum, not BLAS: no thread count in the digits
     errors = []
     for k in range(1, int(holdout_months) + 1):
-        predicted = share @ (curve[age + k] / s_age)
+        predicted = (share * (curve[age + k] / s_age)).sum()
         # active after a + k months: T > a + k; a customer still active at the end of the
         # window has T > duration, so duration >= a + k suffices
-        observed = share @ np.where(churn, dur > age + k, dur >= age + k)
+        observed = (share * np.where(churn, dur > age + k, dur >= age + k)).sum()
         errors.append(abs(predicted - observed))
     return log_likelihood, float(np.mean(errors)) if errors else float("nan"), prob
 
