@@ -83,7 +83,8 @@ def score_holdout(fit: RetentionFit, age, dur, churn, counts, holdout_months):
     s_age = curve[age]
     prob = np.where(churn, curve[np.maximum(dur - 1, 0)] - curve[dur], curve[dur]) / s_age
     share = counts / counts.sum()
-    log_likelihood = float((share * np.log(np.maximum(prob, 1e-300))).sum())  # numpy's sum, not BLAS: no thread count in the digits
+    # numpy's sums rather than BLAS dot products, whose digits depend on the thread count
+    log_likelihood = float((share * np.log(np.maximum(prob, 1e-300))).sum())
     errors = []
     for k in range(1, int(holdout_months) + 1):
         predicted = (share * (curve[age + k] / s_age)).sum()
