@@ -55,6 +55,12 @@ def test_plan_cs_writes_the_plan_and_its_report(demo_plan):
     totals = roi[roi["tier"] == "(all tiers)"].set_index("plan")
     assert totals.loc["optimised", "within_cap"] and totals.loc["optimised", "peak_csms_expected"] <= 70
     assert totals.loc["optimised", "net_gain_mean"] >= totals.loc["uniform: digital", "net_gain_mean"]
+    # the payroll above the cap is said, with the number the monthly table shows
+    monthly = pd.read_csv(demo_plan / "cs_plan_headcount_monthly.csv")
+    payroll = monthly[(monthly["plan"] == "optimised") & (monthly["tier"] != "(all tiers)")]
+    peak = int(payroll.groupby("month")["employed"].sum().max())
+    said = [w["message"] for w in json.loads((demo_plan / "warnings.json").read_text()) if "employs up to" in w["message"]]
+    assert peak > 70 and said == [said[0]] and f"employs up to {peak} CSMs, above the cap of 70" in said[0]
     assumptions = pd.read_csv(demo_plan / "cs_plan_assumptions.csv")
     assert assumptions["text"].str.contains("assumptions, not measured").sum() == 3
     report = (demo_plan / "report.html").read_text()

@@ -85,7 +85,7 @@ def build_plan(project, inputs, plan, cap: Cap, steps, timings: dict, manifest, 
     }
     timings["tables_s"] = time.perf_counter() - mark
     steps.advance("tabulated the plan")
-    warnings = model_warnings(project) + tuple(_warnings(config, specs, plans, paths, staffing, cap))
+    warnings = model_warnings(project) + tuple(_warnings(config, specs, plans, paths, staffing, cap, plan.staff_to))
     extra = {"planning_months": plan.planning_months, "review_every_months": plan.review_every_months,
              "staff_to": plan.staff_to, "tiers": [s.name for s in specs], "cap": cap.text(),
              "cap_binding": found.binding, "optimiser_evaluations": found.evaluations,
@@ -122,7 +122,7 @@ def _assumptions(plan, specs, rule: ClassRule, cap: Cap, currency, horizon: int)
     return pd.DataFrame(rows)
 
 
-def _warnings(config, specs, plans: dict, paths: dict, staffing: dict, cap: Cap) -> list[Problem]:
+def _warnings(config, specs, plans: dict, paths: dict, staffing: dict, cap: Cap, staff_to) -> list[Problem]:
     out = []
 
     def where(*path) -> dict:
@@ -148,6 +148,17 @@ def _warnings(config, specs, plans: dict, paths: dict, staffing: dict, cap: Cap)
                 f"the optimised plan keeps the expected headcount within {cap.headcount} CSMs, but at P90 it needs up "
                 f"to {int(np.max(total90))}", "lower the cap to leave room for the P90 path", severity="warning",
                 **where("optimise", "headcount")))
+        employed = sum(hiring.employed for hiring in staffing["optimised"].values())
+        if np.max(employed, initial=0) > cap.headcount:
+            kept = [f"{tier} starts with {spec.starting_headcount} for {int(hiring.target[0])} needed"
+                    for spec, (tier, hiring) in zip(specs, staffing["optimised"].items())
+                    if spec.starting_headcount > hiring.target[0]]
+            out.append(Problem(
+                f"the optimised hiring plan employs up to {int(np.max(employed))} CSMs, above the cap of "
+                f"{cap.headcount}: it staffs to {staff_to} and never lays off"
+                + (f" ({'; '.join(kept)})" if kept else ""),
+                "lower the starting headcount of an overstaffed tier, or raise the cap to what you will employ",
+                severity="warning", **where("optimise", "headcount")))
     for t, spec in enumerate(specs):
         if not (plans["current"].reviews == t).any():
             out.append(Problem(f"tier '{spec.name}' gets no account under the configured rules",
