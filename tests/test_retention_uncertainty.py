@@ -228,11 +228,23 @@ def test_weights_are_reported_per_segment_and_family(averaged):
 def test_weights_too_small_to_show_are_counted():
     from simcore.retention.selection import _listed
 
-    # 1e-9 is below what the draws keep (MIN_WEIGHT): solver noise, neither listed nor counted
-    weights = pd.Series([0.7, 0.297, 0.002, 0.001, 1e-9, 0.0])
-    families = pd.Series(["sbg", "weibull", "lognormal", "exponential", "cure_weibull", "loglogistic"])
-    assert _listed(families, weights) == "sbg 0.70, weibull 0.30, 2 more under 0.005"
-    assert _listed(families[:2], weights[:2]) == "sbg 0.70, weibull 0.30"
+    weights = pd.Series({"sbg": 0.7, "weibull": 0.297, "lognormal": 0.002, "exponential": 0.001})
+    assert _listed(weights) == "sbg 0.70, weibull 0.30, 2 more under 0.005"
+    assert _listed(weights[:2]) == "sbg 0.70, weibull 0.30"
+
+
+def test_the_tail_weights_listed_are_those_the_tail_draws_from(sbg_book):
+    durations, events, signup = sbg_book
+    result = fit_segment(durations, events, signup_offsets=signup, holdout_months=9, model_averaging="tail_stacking")
+    tail = result.survival_model().tail
+    text = SegmentFits({"smb": result}).summary_table().loc[0, "weights"].split("; beyond the data: ")[1]
+    items = text.split(", ")
+    counted = sum(int(item.split()[0]) for item in items if item.endswith("more under 0.005"))
+    # solver noise under MIN_WEIGHT (the ranking's raw stacking weights hold such values) is
+    # neither listed nor counted: the families named and counted are the tail's own
+    assert len(items) - (counted > 0) + counted == len(tail.fits)
+    raw = result.ranking["stacking_weight"]
+    assert len(tail.fits) == int((raw >= MIN_WEIGHT).sum())
 
 
 # --------------------------------------------------------------------------- the survival model

@@ -40,7 +40,6 @@ import pandas as pd
 
 from simcore.errors import DataError, FitError, Problem, SimcoreError
 from simcore.retention.averaging import (
-    MIN_WEIGHT,
     SurvivalModel,
     akaike_weights,
     check_methods,
@@ -425,16 +424,17 @@ def fit_segment(
 def _weights_text(result: SegmentResult, drawn: pd.DataFrame) -> str:
     """"family weight, ..." of the survival model (and of its tail, with tail_stacking);
     weights under 0.005 are counted, not listed, so every family drawn from is accounted for."""
-    text = _listed(drawn["family"], drawn["weight"])
+    text = _listed(drawn.set_index("family")["weight"])
     if result.model_averaging == "tail_stacking":
-        tail = result.ranking.sort_values("stacking_weight", ascending=False)
-        text += "; beyond the data: " + _listed(tail["family"], tail["stacking_weight"])
+        # the tail's weights as its draws use them (below MIN_WEIGHT dropped, renormalised)
+        text += "; beyond the data: " + _listed(result._weights_of("stacking").sort_values(ascending=False))
     return text
 
 
-def _listed(families: pd.Series, weights: pd.Series) -> str:
-    shown = [f"{family} {weight:.2f}" for family, weight in zip(families, weights) if weight >= 0.005]
-    hidden = int(((weights >= MIN_WEIGHT) & (weights < 0.005)).sum())  # as the draws count them
+def _listed(weights: pd.Series) -> str:
+    """``weights`` (family -> weight > 0) as text, those under 0.005 counted."""
+    shown = [f"{family} {weight:.2f}" for family, weight in weights.items() if weight >= 0.005]
+    hidden = int((weights < 0.005).sum())
     return ", ".join(shown + ([f"{hidden} more under 0.005"] if hidden else []))
 
 
